@@ -1,0 +1,157 @@
+//! The HTTP body type every adapter hands to the app's service.
+
+use std::any::Any;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
+
+use crate::{BoxError, Error};
+
+/// A streaming HTTP body: what a request carries into the app's service and
+/// what its response carries back. Any `http_body::Body` with `Bytes` frames
+/// converts into it, so axum's `Router` accepts it directly.
+///
+/// ```
+/// use nubes_core::Body;
+///
+/// # tokio_test_block(async {
+/// let body = Body::from("hello");
+/// assert_eq!(body.collect_bytes(1024).await.unwrap(), "hello");
+/// # });
+/// # fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
+pub struct Body(UnsyncBoxBody<Bytes, BoxError>);
+
+impl Body {
+    /// Wraps any body. A `Body` passed in is returned as is, not boxed again.
+    pub fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let mut slot = Some(body);
+        if let Some(same) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Body>>() {
+            if let Some(body) = same.take() {
+                return body;
+            }
+        }
+        match slot {
+            Some(body) => Body(body.map_err(Into::into).boxed_unsync()),
+            None => Body::empty(),
+        }
+    }
+
+    /// An empty body.
+    pub fn empty() -> Self {
+        Body(Empty::new().map_err(|never| match never {}).boxed_unsync())
+    }
+
+    /// Reads the whole body, failing with [`ErrorKind::InvalidEvent`](crate::ErrorKind)
+    /// once it exceeds `limit` bytes (without buffering beyond the limit).
+    pub async fn collect_bytes(self, limit: usize) -> Result<Bytes, Error> {
+        match Limited::new(self, limit).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(err) if err.is::<LengthLimitError>() => Err(Error::invalid_event(format!(
+                "body exceeds the limit of {limit} bytes"
+            ))
+            .with_source(err)),
+            Err(err) => Err(Error::platform(format!("reading body failed: {err}")).with_source(err)),
+        }
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::empty()
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body").finish_non_exhaustive()
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        if bytes.is_empty() {
+            return Body::empty();
+        }
+        Body(Full::new(bytes).map_err(|never| match never {}).boxed_unsync())
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Self {
+        Body::from(Bytes::from(v))
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::from(Bytes::from(s))
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Self {
+        Body::from(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+impl From<&'static [u8]> for Body {
+    fn from(s: &'static [u8]) -> Self {
+        Body::from(Bytes::from_static(s))
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.0).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body::Body as _;
+
+    #[tokio::test]
+    async fn limit_is_enforced() {
+        let err = Body::from("0123456789").collect_bytes(4).await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidEvent);
+        assert!(err.to_string().contains("limit of 4 bytes"));
+    }
+
+    #[test]
+    fn wrapping_a_body_does_not_rebox() {
+        let body = Body::new(Body::from("abc"));
+        assert_eq!(body.size_hint().exact(), Some(3));
+    }
+
+    #[test]
+    fn empty_body_is_end_of_stream() {
+        assert!(Body::empty().is_end_stream());
+        assert!(Body::from(Bytes::new()).is_end_stream());
+    }
+}

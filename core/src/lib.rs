@@ -1,0 +1,44 @@
+//! The provider-neutral core of [nubes](https://crates.io/crates/nubes).
+//!
+//! This crate holds what every adapter shares and nothing cloud-specific: the
+//! [`App`] builder, the neutral events ([`QueueMessage`], [`StorageEvent`],
+//! [`ScheduledEvent`]), the per-invocation [`Context`], the [`Error`] type with
+//! its [`ErrorKind`]s, [`permanent`] errors, validated [`CronSchedule`]s, and
+//! [`App::dispatch_queue`] & co., the one path by which adapters run handlers.
+//!
+//! Users normally depend on the `nubes` facade, which re-exports all of this.
+
+mod app;
+mod body;
+mod context;
+mod cron;
+mod describe;
+mod dispatch;
+mod error;
+mod event;
+mod handler;
+mod http_service;
+mod outcome;
+mod permanent;
+mod provider;
+mod raw_event;
+mod trace;
+
+pub use app::{App, ScheduleTrigger};
+pub use body::Body;
+pub use context::{Context, ContextBuilder};
+pub use cron::CronSchedule;
+pub use describe::{AppDescription, TriggerDescription};
+pub use dispatch::panic_message;
+pub use error::{BoxError, Error, ErrorKind};
+pub use event::{BodyEncoding, QueueMessage, ScheduledEvent, StorageAction, StorageEvent, encode_body};
+pub use handler::{BoxedHandler, EventHandler};
+pub use http_service::HttpService;
+pub use outcome::Outcome;
+pub use permanent::{Permanent, ResultExt, is_permanent, permanent};
+pub use provider::{Provider, TriggerKind};
+pub use raw_event::RawEvent;
+pub use trace::TraceContext;
+
+/// Re-exported so users and adapters name the same cancellation token type.
+pub use tokio_util::sync::CancellationToken;
