@@ -1,1 +1,60 @@
-//! tmp
+//! **nubes** — write a serverless function once; run it on AWS Lambda, Google
+//! Cloud Run / Cloud Functions, Azure Functions or locally.
+//!
+//! An [`App`] is an HTTP service (any `tower::Service`, such as an
+//! `axum::Router`) plus named queue, storage and schedule triggers handled by
+//! plain `async fn(Event, Context)`. [`run`] serves it on whichever platform
+//! the process finds itself on.
+//!
+//! ```no_run
+//! use nubes::{App, BoxError, Context, QueueMessage};
+//!
+//! async fn process_order(msg: QueueMessage, ctx: Context) -> Result<(), BoxError> {
+//!     tracing::info!(id = %msg.id, attempt = ctx.attempt(), "order received: {}", msg.text()?);
+//!     Ok(())
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), nubes::Error> {
+//!     let app = App::new().on_queue("orders", process_order);
+//!     nubes::run(app).await
+//! }
+//! ```
+//!
+//! # Choosing the platform
+//!
+//! Cargo features decide what is compiled: `local` (default), `aws`, `gcp`,
+//! `azure`. The environment decides what runs: `AWS_LAMBDA_RUNTIME_API` → AWS
+//! Lambda, `FUNCTIONS_CUSTOMHANDLER_PORT` → Azure Functions, `K_SERVICE` →
+//! Cloud Run, otherwise the local runner. `NUBES_PLATFORM=local|aws|gcp|azure`
+//! overrides the detection. `NUBES_DESCRIBE=1` prints the app's description
+//! (its triggers, as JSON) and exits without serving, for manifest generators.
+
+pub use nubes_core::*;
+
+#[cfg(feature = "local")]
+pub use nubes_local as local;
+
+mod logging;
+mod platform;
+
+pub use platform::detect_platform;
+
+/// Runs `app` on the detected platform until the platform stops it (or, locally,
+/// until Ctrl-C / SIGTERM).
+///
+/// Fails at once with a [`Config`](ErrorKind::Config) error when the app's
+/// registration is invalid (bad cron, duplicate trigger) or when the detected
+/// platform's adapter was not compiled in (the message names the cargo feature).
+pub async fn run(app: App) -> Result<(), Error> {
+    app.validate()?;
+    if std::env::var_os("NUBES_DESCRIBE").is_some_and(|v| !v.is_empty() && v != "0") {
+        let json = serde_json::to_string_pretty(&app.describe())
+            .map_err(|e| Error::platform(format!("describing the app: {e}")))?;
+        println!("{json}");
+        return Ok(());
+    }
+    let provider = detect_platform(|name| std::env::var(name).ok())?;
+    logging::init(provider);
+    platform::run_on(provider, app).await
+}

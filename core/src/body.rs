@@ -36,10 +36,10 @@ impl Body {
         B::Error: Into<BoxError>,
     {
         let mut slot = Some(body);
-        if let Some(same) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Body>>() {
-            if let Some(body) = same.take() {
-                return body;
-            }
+        if let Some(same) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Body>>()
+            && let Some(body) = same.take()
+        {
+            return body;
         }
         match slot {
             Some(body) => Body(body.map_err(Into::into).boxed_unsync()),

@@ -40,5 +40,10 @@ pub use provider::{Provider, TriggerKind};
 pub use raw_event::RawEvent;
 pub use trace::TraceContext;
 
+/// Re-exported: the byte buffer type of bodies.
+pub use bytes;
+/// Re-exported: the date-time types of event fields.
+pub use chrono;
+
 /// Re-exported so users and adapters name the same cancellation token type.
 pub use tokio_util::sync::CancellationToken;

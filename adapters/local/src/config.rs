@@ -1,0 +1,142 @@
+//! Local runner settings, read from the environment without panicking.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use nubes_core::Error;
+
+/// Settings of the local runner. [`LocalConfig::from_env`] reads them from the
+/// environment; tests build one directly.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct LocalConfig {
+    /// Address to bind (`NUBES_HOST`, default `127.0.0.1`).
+    pub host: IpAddr,
+    /// Port to bind (`PORT`, default 3000; 0 picks a free port).
+    pub port: u16,
+    /// Folder for local state; objects live under `<data_dir>/storage/<bucket>/`
+    /// (`NUBES_LOCAL_DIR`, default `.nubes`).
+    pub data_dir: PathBuf,
+    /// Delay before a failed event is redelivered (`NUBES_LOCAL_RETRY_DELAY_MS`, default 1000).
+    pub retry_delay: Duration,
+    /// Deliveries before an event is dead-lettered (`NUBES_LOCAL_MAX_ATTEMPTS`, default 5).
+    pub max_attempts: u32,
+    /// Largest accepted queue message body (`NUBES_MAX_BODY_BYTES`, default 6 MiB, Lambda's limit).
+    pub max_body_bytes: usize,
+    /// How long in-flight work may take to finish after Ctrl-C / SIGTERM
+    /// (`NUBES_SHUTDOWN_GRACE_MS`, default 10000).
+    pub shutdown_grace: Duration,
+    /// Whether schedules fire on their cron (`NUBES_LOCAL_SCHEDULES`, default true;
+    /// `POST /_nubes/schedules/{name}` works either way).
+    pub run_schedules: bool,
+    /// Whether changes made to the storage folder by other programs fire events
+    /// (`NUBES_LOCAL_WATCH`, default true).
+    pub watch_storage: bool,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        LocalConfig {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 3000,
+            data_dir: PathBuf::from(".nubes"),
+            retry_delay: Duration::from_millis(1000),
+            max_attempts: 5,
+            max_body_bytes: 6 * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(10),
+            run_schedules: true,
+            watch_storage: true,
+        }
+    }
+}
+
+impl LocalConfig {
+    /// Reads the settings from the environment; a malformed value is a
+    /// [`Config`](nubes_core::ErrorKind::Config) error naming the variable.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let d = LocalConfig::default();
+        let host = match lookup("NUBES_HOST") {
+            Some(h) if h.trim() == "localhost" => d.host,
+            Some(h) => parse_var("NUBES_HOST", &h, "an IP address such as 127.0.0.1")?,
+            None => d.host,
+        };
+        let max_attempts: u32 = read(&lookup, "NUBES_LOCAL_MAX_ATTEMPTS", d.max_attempts, "a positive integer")?;
+        if max_attempts == 0 {
+            return Err(Error::config("NUBES_LOCAL_MAX_ATTEMPTS must be at least 1"));
+        }
+        Ok(LocalConfig {
+            host,
+            port: read(&lookup, "PORT", d.port, "a port number (0-65535)")?,
+            data_dir: lookup("NUBES_LOCAL_DIR").map(PathBuf::from).unwrap_or(d.data_dir),
+            retry_delay: Duration::from_millis(read(&lookup, "NUBES_LOCAL_RETRY_DELAY_MS", 1000, "milliseconds")?),
+            max_attempts,
+            max_body_bytes: read(&lookup, "NUBES_MAX_BODY_BYTES", d.max_body_bytes, "a byte count")?,
+            shutdown_grace: Duration::from_millis(read(&lookup, "NUBES_SHUTDOWN_GRACE_MS", 10_000, "milliseconds")?),
+            run_schedules: read(&lookup, "NUBES_LOCAL_SCHEDULES", d.run_schedules, "true or false")?,
+            watch_storage: read(&lookup, "NUBES_LOCAL_WATCH", d.watch_storage, "true or false")?,
+        })
+    }
+}
+
+fn read<T: FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+    expected: &str,
+) -> Result<T, Error> {
+    match lookup(name) {
+        Some(value) if !value.trim().is_empty() => parse_var(name, &value, expected),
+        _ => Ok(default),
+    }
+}
+
+fn parse_var<T: FromStr>(name: &str, value: &str, expected: &str) -> Result<T, Error> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| Error::config(format!("{name}=`{value}` is not valid: expected {expected}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<LocalConfig, Error> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        LocalConfig::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_unset() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.port, 3000);
+        assert_eq!(c.max_attempts, 5);
+        assert_eq!(c.retry_delay, Duration::from_secs(1));
+        assert_eq!(c.host.to_string(), "127.0.0.1");
+    }
+
+    #[test]
+    fn values_are_read() {
+        let c = from(&[("PORT", "8080"), ("NUBES_HOST", "0.0.0.0"), ("NUBES_LOCAL_RETRY_DELAY_MS", "5")]).unwrap();
+        assert_eq!(c.port, 8080);
+        assert_eq!(c.host.to_string(), "0.0.0.0");
+        assert_eq!(c.retry_delay, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = from(&[("PORT", "eighty")]).unwrap_err();
+        assert!(err.to_string().contains("PORT=`eighty`"), "{err}");
+        assert!(from(&[("NUBES_LOCAL_MAX_ATTEMPTS", "0")]).is_err());
+        assert!(from(&[("NUBES_HOST", "my host")]).is_err());
+    }
+}

@@ -1,0 +1,127 @@
+//! Delivering an event to its handler with retries, then dead-lettering it.
+//!
+//! The local runner behaves like a cloud queue: a failed delivery (error, panic)
+//! is redelivered after `retry_delay` with the next attempt number, up to
+//! `max_attempts`, then moved to the dead letters. Permanent errors are
+//! acknowledged at once.
+
+use chrono::Utc;
+use nubes_core::{
+    Context, Outcome, Provider, QueueMessage, RawEvent, ScheduledEvent, StorageEvent, TraceContext,
+    TriggerKind,
+};
+
+use crate::dead_letters::DeadLetter;
+use crate::runtime::SharedRuntime;
+
+/// A neutral event waiting for delivery.
+#[derive(Debug, Clone)]
+pub(crate) enum LocalEvent {
+    Queue(QueueMessage),
+    Storage(StorageEvent),
+    Schedule(ScheduledEvent),
+}
+
+impl LocalEvent {
+    fn kind(&self) -> TriggerKind {
+        match self {
+            LocalEvent::Queue(_) => TriggerKind::Queue,
+            LocalEvent::Storage(_) => TriggerKind::Storage,
+            LocalEvent::Schedule(_) => TriggerKind::Schedule,
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let value = match self {
+            LocalEvent::Queue(e) => serde_json::to_value(e),
+            LocalEvent::Storage(e) => serde_json::to_value(e),
+            LocalEvent::Schedule(e) => serde_json::to_value(e),
+        };
+        value.unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// One event for one trigger, with its id and trace.
+#[derive(Debug)]
+pub(crate) struct Delivery {
+    pub(crate) trigger: String,
+    pub(crate) id: String,
+    pub(crate) trace: TraceContext,
+    pub(crate) event: LocalEvent,
+}
+
+impl Delivery {
+    pub(crate) fn new(trigger: impl Into<String>, event: LocalEvent) -> Self {
+        Delivery {
+            trigger: trigger.into(),
+            id: uuid::Uuid::new_v4().to_string(),
+            trace: new_trace(),
+            event,
+        }
+    }
+}
+
+/// A fresh sampled trace for an event that arrived without one.
+pub(crate) fn new_trace() -> TraceContext {
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    let span_id = &uuid::Uuid::new_v4().simple().to_string()[..16];
+    TraceContext::from_traceparent(&format!("00-{trace_id}-{span_id}-01")).unwrap_or_default()
+}
+
+/// Starts delivering `delivery` in the background; returns at once.
+pub(crate) fn spawn(rt: &SharedRuntime, delivery: Delivery) {
+    let rt2 = rt.clone();
+    rt.deliveries.spawn(deliver(rt2, delivery));
+}
+
+async fn deliver(rt: SharedRuntime, delivery: Delivery) {
+    let kind = delivery.event.kind();
+    let max = rt.config.max_attempts;
+    let mut last_error = String::new();
+    for attempt in 1..=max {
+        let ctx = Context::builder(Provider::Local, kind, delivery.trigger.clone())
+            .invocation_id(delivery.id.clone())
+            .attempt(attempt)
+            .trace(delivery.trace.clone())
+            .raw_event(RawEvent::json(delivery.event.to_json().to_string()))
+            .shutdown_signal(rt.shutdown.clone())
+            .build();
+        let outcome = match &delivery.event {
+            LocalEvent::Queue(m) => {
+                let mut m = m.clone();
+                m.attempt = attempt;
+                rt.app.dispatch_queue(m, ctx).await
+            }
+            LocalEvent::Storage(e) => rt.app.dispatch_storage(e.clone(), ctx).await,
+            LocalEvent::Schedule(e) => rt.app.dispatch_schedule(e.clone(), ctx).await,
+        };
+        match outcome {
+            Outcome::Success | Outcome::Permanent(_) => return,
+            Outcome::Retry(err) => last_error = err.to_string(),
+        }
+        if attempt == max {
+            break;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(rt.config.retry_delay) => {}
+            () = rt.shutdown.cancelled() => {
+                tracing::error!(
+                    id = %delivery.id, trigger = %delivery.trigger, %kind, attempt,
+                    event = %delivery.event.to_json(),
+                    "shutting down with this event awaiting redelivery; it was not handled, send it again"
+                );
+                return;
+            }
+        }
+    }
+    tracing::error!(id = %delivery.id, trigger = %delivery.trigger, %kind, attempts = max, error = %last_error, "event dead-lettered after its last attempt");
+    rt.dead_letters.push(DeadLetter {
+        id: delivery.id.clone(),
+        kind,
+        trigger: delivery.trigger.clone(),
+        attempts: max,
+        error: last_error,
+        dead_at: Utc::now(),
+        event: delivery.event.to_json(),
+    });
+}

@@ -1,0 +1,101 @@
+//! `POST /_nubes/queues/{name}` and `GET /_nubes/queues/{name}/dead`.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Body as AxumBody;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use nubes_core::{Body, Error, ErrorKind, QueueMessage, TraceContext, TriggerKind};
+
+use crate::delivery::{self, Delivery, LocalEvent};
+use crate::json_error::ApiError;
+use crate::runtime::SharedRuntime;
+
+/// Header prefix that turns a request header into a message attribute.
+const ATTRIBUTE_PREFIX: &str = "x-nubes-attr-";
+/// Header carrying the ordering / group key.
+const ORDERING_KEY: &str = "x-nubes-ordering-key";
+
+/// Enqueues the request body as a message; `202 {"id":…}`.
+pub(crate) async fn enqueue(
+    State(rt): State<SharedRuntime>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: AxumBody,
+) -> Result<Response, ApiError> {
+    if rt.app.queue_handler(&name).is_none() {
+        return Err(ApiError::not_found(Error::unknown_trigger(TriggerKind::Queue, &name)));
+    }
+    if rt.shutdown.is_cancelled() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Error::platform("the runner is shutting down"),
+        ));
+    }
+    let attributes = attributes_from(&headers)?;
+    let bytes = Body::new(body)
+        .collect_bytes(rt.config.max_body_bytes)
+        .await
+        .map_err(|e| match e.kind() {
+            ErrorKind::InvalidEvent => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e),
+            _ => ApiError::from(e),
+        })?;
+    let mut delivery = Delivery::new(name.clone(), LocalEvent::Queue(QueueMessage::new("", bytes)));
+    if let Some(trace) = headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::from_traceparent)
+    {
+        delivery.trace = trace;
+    }
+    let id = delivery.id.clone();
+    if let LocalEvent::Queue(msg) = &mut delivery.event {
+        msg.id = id.clone();
+        msg.attributes = attributes;
+        msg.source = name;
+        msg.published_at = Some(chrono::Utc::now());
+        msg.ordering_key = header_text(&headers, ORDERING_KEY)?;
+    }
+    delivery::spawn(&rt, delivery);
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id }))).into_response())
+}
+
+/// Lists the queue's dead letters.
+pub(crate) async fn dead_letters(
+    State(rt): State<SharedRuntime>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    if rt.app.queue_handler(&name).is_none() {
+        return Err(ApiError::not_found(Error::unknown_trigger(TriggerKind::Queue, &name)));
+    }
+    Ok(Json(rt.dead_letters.list(TriggerKind::Queue, &name)).into_response())
+}
+
+fn attributes_from(headers: &HeaderMap) -> Result<BTreeMap<String, String>, ApiError> {
+    let mut attributes = BTreeMap::new();
+    for (name, value) in headers {
+        if let Some(key) = name.as_str().strip_prefix(ATTRIBUTE_PREFIX) {
+            if key.is_empty() {
+                return Err(ApiError::bad_request(format!("`{ATTRIBUTE_PREFIX}` needs an attribute name after it")));
+            }
+            let value = value.to_str().map_err(|_| {
+                ApiError::bad_request(format!("attribute header `{name}` is not visible ASCII text"))
+            })?;
+            attributes.insert(key.to_owned(), value.to_owned());
+        }
+    }
+    Ok(attributes)
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
+    headers
+        .get(name)
+        .map(|v| {
+            v.to_str()
+                .map(str::to_owned)
+                .map_err(|_| ApiError::bad_request(format!("header `{name}` is not visible ASCII text")))
+        })
+        .transpose()
+}

@@ -1,0 +1,24 @@
+//! State shared by the local runner's routes and background tasks.
+
+use std::sync::Arc;
+
+use nubes_core::{App, CancellationToken};
+use tokio_util::task::TaskTracker;
+
+use crate::LocalConfig;
+use crate::dead_letters::DeadLetters;
+use crate::storage_folder::StorageFolder;
+
+/// Everything the runner's parts share; one per running server.
+pub(crate) struct Runtime {
+    pub(crate) app: App,
+    pub(crate) config: LocalConfig,
+    pub(crate) dead_letters: DeadLetters,
+    pub(crate) storage: StorageFolder,
+    /// Every event delivery runs on this tracker so shutdown can wait for them.
+    pub(crate) deliveries: TaskTracker,
+    /// Cancelled when shutdown begins.
+    pub(crate) shutdown: CancellationToken,
+}
+
+pub(crate) type SharedRuntime = Arc<Runtime>;

@@ -1,0 +1,168 @@
+//! Starting, running and stopping the local runner.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use nubes_core::{App, CancellationToken, Error, TriggerKind};
+use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
+
+use crate::LocalConfig;
+use crate::dead_letters::DeadLetters;
+use crate::runtime::{Runtime, SharedRuntime};
+use crate::storage_folder::StorageFolder;
+use crate::{router, scheduler, watcher};
+
+/// A running local runner. Stop it with [`LocalServer::shutdown`].
+#[derive(Debug)]
+pub struct LocalServer {
+    addr: SocketAddr,
+    rt: SharedRuntime,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// Validates `app`, binds `config.host:config.port` and starts serving in the
+/// background: HTTP, queues, the storage folder (and its watcher) and schedules.
+pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> {
+    app.validate()?;
+    let storage = StorageFolder::new(&config.data_dir);
+    let description = app.describe();
+    let buckets = description
+        .triggers
+        .iter()
+        .filter(|t| t.kind == TriggerKind::Storage)
+        .map(|t| t.name.as_str());
+    storage.prepare(buckets)?;
+    let addr = SocketAddr::new(config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        Error::platform(format!("cannot listen on {addr}: {e} (set PORT or NUBES_HOST to use another address)"))
+            .with_source(e)
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::platform(format!("reading the bound address: {e}")))?;
+    let has_storage = description.triggers.iter().any(|t| t.kind == TriggerKind::Storage);
+    let rt: SharedRuntime = Arc::new(Runtime {
+        app,
+        config,
+        dead_letters: DeadLetters::default(),
+        storage,
+        deliveries: TaskTracker::new(),
+        shutdown: CancellationToken::new(),
+    });
+    if rt.config.watch_storage && has_storage {
+        watcher::start(&rt)?;
+    }
+    if rt.config.run_schedules {
+        scheduler::start(&rt);
+    }
+    let token = rt.shutdown.clone();
+    let serve = axum::serve(listener, router::build(rt.clone()))
+        .with_graceful_shutdown(async move { token.cancelled().await });
+    let server = tokio::spawn(async move { serve.await });
+    Ok(LocalServer { addr, rt, server })
+}
+
+impl LocalServer {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting work and waits, up to the grace period, for in-flight
+    /// requests and event deliveries to finish. Events waiting for a retry are
+    /// logged at error level with their content (they were not handled).
+    pub async fn shutdown(self) -> Result<(), Error> {
+        let grace = self.rt.config.shutdown_grace;
+        let deadline = tokio::time::Instant::now() + grace;
+        self.rt.shutdown.cancel();
+        let mut server = self.server;
+        match tokio::time::timeout_at(deadline, &mut server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "HTTP server stopped with an error"),
+            Ok(Err(e)) => tracing::error!(error = %e, "HTTP server task failed"),
+            Err(_) => {
+                server.abort();
+                tracing::error!(grace_ms = grace.as_millis() as u64, "HTTP requests still running after the grace period were cut off");
+            }
+        }
+        self.rt.deliveries.close();
+        if tokio::time::timeout_at(deadline, self.rt.deliveries.wait()).await.is_err() {
+            tracing::error!(
+                running = self.rt.deliveries.len(),
+                "event deliveries still running after the grace period were abandoned"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Runs `app` with settings from the environment until Ctrl-C or SIGTERM,
+/// then drains in-flight work.
+pub async fn run(app: App) -> Result<(), Error> {
+    let config = LocalConfig::from_env()?;
+    let data_dir = config.data_dir.clone();
+    let description = app.describe();
+    let server = start(app, config).await?;
+    let url = server.url();
+    eprintln!("nubes local runner listening on {url}");
+    if description.http {
+        eprintln!("  http      every path outside /_nubes/");
+    }
+    for t in &description.triggers {
+        let name = &t.name;
+        match t.kind {
+            TriggerKind::Queue => eprintln!("  queue     {name:<14} POST {url}/_nubes/queues/{name}"),
+            TriggerKind::Storage => eprintln!(
+                "  storage   {name:<14} PUT|DELETE {url}/_nubes/storage/{name}/<key>  (folder {})",
+                data_dir.join("storage").join(name).display()
+            ),
+            TriggerKind::Schedule => eprintln!(
+                "  schedule  {name:<14} {} (UTC); POST {url}/_nubes/schedules/{name} fires it now",
+                t.schedule.as_deref().unwrap_or_default()
+            ),
+            _ => {}
+        }
+    }
+    eprintln!("  console   {url}/_nubes/");
+    shutdown_signal().await;
+    eprintln!("nubes local runner: shutting down, draining in-flight work");
+    server.shutdown().await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    let _ = Duration::ZERO;
+}

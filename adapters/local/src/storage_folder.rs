@@ -1,0 +1,202 @@
+//! The local storage folder: objects as files under `<data_dir>/storage/<bucket>/`.
+//!
+//! The folder remembers what it last saw of each file (size and mtime). Writes
+//! and deletes made through the runner update that memory under the same lock
+//! as the filesystem change, and the watcher's rescans diff against it, so an
+//! object written over HTTP fires exactly one event while files changed by other
+//! programs fire theirs too.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use axum::body::Body as AxumBody;
+use futures_util::TryStreamExt as _;
+use nubes_core::{Error, StorageAction, StorageEvent};
+use tokio::io::AsyncWriteExt as _;
+
+use crate::storage_key::{key_of, object_path};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+fn stamp(meta: &std::fs::Metadata) -> Stamp {
+    Stamp {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    }
+}
+
+/// The storage folder and what the runner last saw in it.
+#[derive(Debug)]
+pub(crate) struct StorageFolder {
+    root: PathBuf,
+    tmp: PathBuf,
+    known: Mutex<HashMap<PathBuf, Stamp>>,
+}
+
+fn io_error(what: String) -> impl FnOnce(std::io::Error) -> Error {
+    move |e| Error::platform(format!("{what}: {e}")).with_source(e)
+}
+
+impl StorageFolder {
+    pub(crate) fn new(data_dir: &Path) -> Self {
+        StorageFolder {
+            root: data_dir.join("storage"),
+            tmp: data_dir.join("tmp"),
+            known: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The folder holding every bucket.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The folder of `bucket`.
+    pub(crate) fn bucket_dir(&self, bucket: &str) -> PathBuf {
+        self.root.join(bucket)
+    }
+
+    /// Creates the bucket folders and remembers the files already there (they
+    /// fire no event: they were there before the runner started).
+    pub(crate) fn prepare<'a>(&self, buckets: impl IntoIterator<Item = &'a str>) -> Result<(), Error> {
+        std::fs::create_dir_all(&self.tmp).map_err(io_error(format!("creating {}", self.tmp.display())))?;
+        for bucket in buckets {
+            let dir = self.bucket_dir(bucket);
+            std::fs::create_dir_all(&dir).map_err(io_error(format!("creating {}", dir.display())))?;
+            let _ = self.rescan(bucket);
+        }
+        Ok(())
+    }
+
+    /// Streams `body` into the object `bucket`/`key`, replacing it atomically.
+    pub(crate) async fn put(&self, bucket: &str, key: &str, body: AxumBody) -> Result<StorageEvent, Error> {
+        let dest = object_path(&self.bucket_dir(bucket), key)?;
+        let tmp = self.tmp.join(format!(".nubes-upload-{}", uuid::Uuid::new_v4().simple()));
+        let written = write_stream(&tmp, body).await;
+        let size = match written {
+            Ok(size) => size,
+            Err(err) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(err);
+            }
+        };
+        if let Some(parent) = dest.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(io_error(format!("creating {}", parent.display())))?;
+        }
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = std::fs::rename(&tmp, &dest) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io_error(format!("storing {}", dest.display()))(e));
+        }
+        if let Ok(meta) = std::fs::metadata(&dest) {
+            known.insert(dest, stamp(&meta));
+        }
+        Ok(StorageEvent::new(StorageAction::Created, bucket, key)
+            .with_size(size)
+            .with_time(chrono::Utc::now()))
+    }
+
+    /// Deletes the object; `Ok(None)` when it did not exist.
+    pub(crate) fn delete(&self, bucket: &str, key: &str) -> Result<Option<StorageEvent>, Error> {
+        let path = object_path(&self.bucket_dir(bucket), key)?;
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_file() => {}
+            _ => return Ok(None),
+        }
+        std::fs::remove_file(&path).map_err(io_error(format!("deleting {}", path.display())))?;
+        known.remove(&path);
+        Ok(Some(
+            StorageEvent::new(StorageAction::Deleted, bucket, key).with_time(chrono::Utc::now()),
+        ))
+    }
+
+    /// The path of an existing object, for reads.
+    pub(crate) fn existing(&self, bucket: &str, key: &str) -> Result<Option<PathBuf>, Error> {
+        let path = object_path(&self.bucket_dir(bucket), key)?;
+        Ok(std::fs::symlink_metadata(&path)
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map(|_| path))
+    }
+
+    /// Compares `bucket`'s folder with what was last seen and returns the
+    /// events for what changed: new or modified files are `created`, vanished
+    /// ones `deleted`.
+    pub(crate) fn rescan(&self, bucket: &str) -> Vec<StorageEvent> {
+        let dir = self.bucket_dir(bucket);
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = HashMap::new();
+        walk(&dir, &mut seen);
+        let mut events = Vec::new();
+        let now = chrono::Utc::now();
+        for (path, st) in &seen {
+            if known.get(path) != Some(st) {
+                if let Some(key) = key_of(&dir, path) {
+                    events.push(
+                        StorageEvent::new(StorageAction::Created, bucket, key)
+                            .with_size(st.len)
+                            .with_time(now),
+                    );
+                }
+                known.insert(path.clone(), *st);
+            }
+        }
+        let gone: Vec<PathBuf> = known
+            .keys()
+            .filter(|p| p.starts_with(&dir) && !seen.contains_key(*p))
+            .cloned()
+            .collect();
+        for path in gone {
+            known.remove(&path);
+            if let Some(key) = key_of(&dir, &path) {
+                events.push(StorageEvent::new(StorageAction::Deleted, bucket, key).with_time(now));
+            }
+        }
+        events
+    }
+}
+
+/// Regular files below `dir` (symlinks are not followed: they could point out).
+fn walk(dir: &Path, out: &mut HashMap<PathBuf, Stamp>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        let path = entry.path();
+        if meta.is_dir() {
+            walk(&path, out);
+        } else if meta.is_file() {
+            out.insert(path, stamp(&meta));
+        }
+    }
+}
+
+async fn write_stream(path: &Path, body: AxumBody) -> Result<u64, Error> {
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .map_err(io_error(format!("creating {}", path.display())))?;
+    let mut stream = body.into_data_stream();
+    let mut size = 0u64;
+    while let Some(chunk) = stream
+        .try_next()
+        .await
+        .map_err(|e| Error::invalid_event(format!("reading the request body failed: {e}")))?
+    {
+        size += chunk.len() as u64;
+        file.write_all(&chunk)
+            .await
+            .map_err(io_error(format!("writing {}", path.display())))?;
+    }
+    file.flush().await.map_err(io_error(format!("writing {}", path.display())))?;
+    Ok(size)
+}
