@@ -6,6 +6,8 @@
 //! acknowledged at once.
 
 use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
 use nubes_core::{
     Context, Outcome, Provider, QueueMessage, RawEvent, ScheduledEvent, StorageEvent, TraceContext,
     TriggerKind,
@@ -41,6 +43,28 @@ impl LocalEvent {
     }
 }
 
+/// How a delivery ended, reported to callers that asked to wait (`?wait=true`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub(crate) enum Fate {
+    /// The handler succeeded.
+    Handled { attempts: u32 },
+    /// The handler failed with a permanent error: acknowledged, not retried.
+    FailedPermanently { attempts: u32, error: String },
+    /// Every attempt failed; the event is in the dead letters.
+    DeadLettered { attempts: u32, error: String },
+    /// The runner shut down while the event waited for a retry.
+    Abandoned { attempts: u32, error: String },
+}
+
+/// `?wait=true` on an event endpoint: answer with the event's [`Fate`] once
+/// known instead of `202` at once.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WaitParam {
+    #[serde(default)]
+    pub(crate) wait: bool,
+}
+
 /// One event for one trigger, with its id and trace.
 #[derive(Debug)]
 pub(crate) struct Delivery {
@@ -48,6 +72,7 @@ pub(crate) struct Delivery {
     pub(crate) id: String,
     pub(crate) trace: TraceContext,
     pub(crate) event: LocalEvent,
+    fate: Option<oneshot::Sender<Fate>>,
 }
 
 impl Delivery {
@@ -57,6 +82,7 @@ impl Delivery {
             id: uuid::Uuid::new_v4().to_string(),
             trace: new_trace(),
             event,
+            fate: None,
         }
     }
 }
@@ -69,12 +95,57 @@ pub(crate) fn new_trace() -> TraceContext {
 }
 
 /// Starts delivering `delivery` in the background; returns at once.
-pub(crate) fn spawn(rt: &SharedRuntime, delivery: Delivery) {
+pub(crate) fn spawn(rt: &SharedRuntime, mut delivery: Delivery) {
     let rt2 = rt.clone();
-    rt.deliveries.spawn(deliver(rt2, delivery));
+    let notify = delivery.fate.take();
+    rt.deliveries.spawn(async move {
+        let fate = deliver(rt2, delivery).await;
+        if let Some(tx) = notify {
+            let _ = tx.send(fate);
+        }
+    });
 }
 
-async fn deliver(rt: SharedRuntime, delivery: Delivery) {
+/// Starts delivering `delivery`; with `wait`, resolves to its fate once known.
+pub(crate) async fn submit(rt: &SharedRuntime, mut delivery: Delivery, wait: bool) -> Option<Fate> {
+    if !wait {
+        spawn(rt, delivery);
+        return None;
+    }
+    let (tx, rx) = oneshot::channel();
+    delivery.fate = Some(tx);
+    spawn(rt, delivery);
+    rx.await.ok()
+}
+
+/// The reply of an event endpoint: `202 {"id",…extra}` at once, or with
+/// `?wait=true`, `200 {"id","status","attempts",…}` once the event's fate is known.
+pub(crate) async fn reply(
+    rt: &SharedRuntime,
+    delivery: Delivery,
+    wait: bool,
+    extra: serde_json::Value,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let mut body = serde_json::json!({ "id": delivery.id });
+    if let (Some(obj), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
+        obj.extend(extra);
+    }
+    let status = match submit(rt, delivery, wait).await {
+        None => http::StatusCode::ACCEPTED,
+        Some(fate) => {
+            if let (Some(obj), Ok(serde_json::Value::Object(fate))) =
+                (body.as_object_mut(), serde_json::to_value(fate))
+            {
+                obj.extend(fate);
+            }
+            http::StatusCode::OK
+        }
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+async fn deliver(rt: SharedRuntime, delivery: Delivery) -> Fate {
     let kind = delivery.event.kind();
     let max = rt.config.max_attempts;
     let mut last_error = String::new();
@@ -96,7 +167,10 @@ async fn deliver(rt: SharedRuntime, delivery: Delivery) {
             LocalEvent::Schedule(e) => rt.app.dispatch_schedule(e.clone(), ctx).await,
         };
         match outcome {
-            Outcome::Success | Outcome::Permanent(_) => return,
+            Outcome::Success => return Fate::Handled { attempts: attempt },
+            Outcome::Permanent(err) => {
+                return Fate::FailedPermanently { attempts: attempt, error: err.to_string() };
+            }
             Outcome::Retry(err) => last_error = err.to_string(),
         }
         if attempt == max {
@@ -110,18 +184,23 @@ async fn deliver(rt: SharedRuntime, delivery: Delivery) {
                     event = %delivery.event.to_json(),
                     "shutting down with this event awaiting redelivery; it was not handled, send it again"
                 );
-                return;
+                return Fate::Abandoned { attempts: attempt, error: last_error };
             }
         }
     }
     tracing::error!(id = %delivery.id, trigger = %delivery.trigger, %kind, attempts = max, error = %last_error, "event dead-lettered after its last attempt");
+    let mut event = delivery.event.to_json();
+    if kind == TriggerKind::Queue {
+        event["attempt"] = max.into();
+    }
     rt.dead_letters.push(DeadLetter {
         id: delivery.id.clone(),
         kind,
         trigger: delivery.trigger.clone(),
         attempts: max,
-        error: last_error,
+        error: last_error.clone(),
         dead_at: Utc::now(),
-        event: delivery.event.to_json(),
+        event,
     });
+    Fate::DeadLettered { attempts: max, error: last_error }
 }

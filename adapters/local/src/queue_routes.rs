@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::body::Body as AxumBody;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use nubes_core::{Body, Error, ErrorKind, QueueMessage, TraceContext, TriggerKind};
 
-use crate::delivery::{self, Delivery, LocalEvent};
+use crate::delivery::{self, Delivery, LocalEvent, WaitParam};
 use crate::json_error::ApiError;
 use crate::runtime::SharedRuntime;
 
@@ -22,6 +22,7 @@ const ORDERING_KEY: &str = "x-nubes-ordering-key";
 pub(crate) async fn enqueue(
     State(rt): State<SharedRuntime>,
     Path(name): Path<String>,
+    Query(wait): Query<WaitParam>,
     headers: HeaderMap,
     body: AxumBody,
 ) -> Result<Response, ApiError> {
@@ -58,8 +59,7 @@ pub(crate) async fn enqueue(
         msg.published_at = Some(chrono::Utc::now());
         msg.ordering_key = header_text(&headers, ORDERING_KEY)?;
     }
-    delivery::spawn(&rt, delivery);
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id }))).into_response())
+    Ok(delivery::reply(&rt, delivery, wait.wait, serde_json::json!({})).await)
 }
 
 /// Lists the queue's dead letters.

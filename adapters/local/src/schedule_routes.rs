@@ -1,26 +1,24 @@
 //! `POST /_nubes/schedules/{name}`: fire a schedule now.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
-use http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
 use nubes_core::{Error, ScheduledEvent, TriggerKind};
 
-use crate::delivery::{self, Delivery, LocalEvent};
+use crate::delivery::{self, Delivery, LocalEvent, WaitParam};
 use crate::json_error::ApiError;
 use crate::runtime::SharedRuntime;
 
-/// Fires the schedule with the current time as its scheduled time; `202 {"id":…}`.
+/// Fires the schedule with the current time as its scheduled time; `202 {"id":…}`
+/// (with `?wait=true`, `200` and the outcome once known).
 pub(crate) async fn fire(
     State(rt): State<SharedRuntime>,
     Path(name): Path<String>,
+    Query(wait): Query<WaitParam>,
 ) -> Result<Response, ApiError> {
     if rt.app.schedule(&name).is_none() {
         return Err(ApiError::not_found(Error::unknown_trigger(TriggerKind::Schedule, &name)));
     }
     let event = ScheduledEvent::new(name.clone(), chrono::Utc::now());
     let delivery = Delivery::new(name, LocalEvent::Schedule(event));
-    let id = delivery.id.clone();
-    delivery::spawn(&rt, delivery);
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id }))).into_response())
+    Ok(delivery::reply(&rt, delivery, wait.wait, serde_json::json!({})).await)
 }

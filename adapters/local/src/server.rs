@@ -32,14 +32,13 @@ impl std::fmt::Debug for Runtime {
 /// background: HTTP, queues, the storage folder (and its watcher) and schedules.
 pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> {
     app.validate()?;
-    let storage = StorageFolder::new(&config.data_dir);
     let description = app.describe();
     let buckets = description
         .triggers
         .iter()
         .filter(|t| t.kind == TriggerKind::Storage)
         .map(|t| t.name.as_str());
-    storage.prepare(buckets)?;
+    let storage = StorageFolder::open(&config.data_dir, buckets)?;
     let addr = SocketAddr::new(config.host, config.port);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         Error::platform(format!("cannot listen on {addr}: {e} (set PORT or NUBES_HOST to use another address)"))

@@ -44,12 +44,33 @@ fn io_error(what: String) -> impl FnOnce(std::io::Error) -> Error {
 }
 
 impl StorageFolder {
-    pub(crate) fn new(data_dir: &Path) -> Self {
-        StorageFolder {
-            root: data_dir.join("storage"),
-            tmp: data_dir.join("tmp"),
-            known: Mutex::new(HashMap::new()),
+    /// Opens (creating as needed) the storage folder under `data_dir` with a
+    /// folder per bucket, and remembers the files already there: they fire no
+    /// event, they were there before the runner started. Paths are made
+    /// absolute because the file watcher reports absolute paths.
+    pub(crate) fn open<'a>(
+        data_dir: &Path,
+        buckets: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, Error> {
+        let root = data_dir.join("storage");
+        let tmp = data_dir.join("tmp");
+        for dir in [&root, &tmp] {
+            std::fs::create_dir_all(dir).map_err(io_error(format!("creating {}", dir.display())))?;
         }
+        let absolute = |p: &Path| {
+            std::fs::canonicalize(p).map_err(io_error(format!("resolving {}", p.display())))
+        };
+        let folder = StorageFolder {
+            root: absolute(&root)?,
+            tmp: absolute(&tmp)?,
+            known: Mutex::new(HashMap::new()),
+        };
+        for bucket in buckets {
+            let dir = folder.bucket_dir(bucket);
+            std::fs::create_dir_all(&dir).map_err(io_error(format!("creating {}", dir.display())))?;
+            let _ = folder.rescan(bucket);
+        }
+        Ok(folder)
     }
 
     /// The folder holding every bucket.
@@ -60,18 +81,6 @@ impl StorageFolder {
     /// The folder of `bucket`.
     pub(crate) fn bucket_dir(&self, bucket: &str) -> PathBuf {
         self.root.join(bucket)
-    }
-
-    /// Creates the bucket folders and remembers the files already there (they
-    /// fire no event: they were there before the runner started).
-    pub(crate) fn prepare<'a>(&self, buckets: impl IntoIterator<Item = &'a str>) -> Result<(), Error> {
-        std::fs::create_dir_all(&self.tmp).map_err(io_error(format!("creating {}", self.tmp.display())))?;
-        for bucket in buckets {
-            let dir = self.bucket_dir(bucket);
-            std::fs::create_dir_all(&dir).map_err(io_error(format!("creating {}", dir.display())))?;
-            let _ = self.rescan(bucket);
-        }
-        Ok(())
     }
 
     /// Streams `body` into the object `bucket`/`key`, replacing it atomically.

@@ -1,13 +1,12 @@
 //! `PUT`, `DELETE` and `GET /_nubes/storage/{bucket}/{*key}`.
 
-use axum::Json;
 use axum::body::Body as AxumBody;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
 use nubes_core::{Error, TriggerKind};
 
-use crate::delivery::{self, Delivery, LocalEvent};
+use crate::delivery::{self, Delivery, LocalEvent, WaitParam};
 use crate::json_error::ApiError;
 use crate::runtime::SharedRuntime;
 
@@ -18,10 +17,12 @@ fn known_bucket(rt: &SharedRuntime, bucket: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Writes the object and fires `created`; `201 {"bucket","key","size"}`.
+/// Writes the object and fires `created`; `201 {"id","bucket","key","size"}`
+/// (with `?wait=true`, `200` and the event's outcome once known).
 pub(crate) async fn put_object(
     State(rt): State<SharedRuntime>,
     Path((bucket, key)): Path<(String, String)>,
+    Query(wait): Query<WaitParam>,
     headers: HeaderMap,
     body: AxumBody,
 ) -> Result<Response, ApiError> {
@@ -31,15 +32,21 @@ pub(crate) async fn put_object(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let reply = serde_json::json!({ "bucket": bucket, "key": key, "size": event.size });
-    delivery::spawn(&rt, Delivery::new(bucket, LocalEvent::Storage(event)));
-    Ok((StatusCode::CREATED, Json(reply)).into_response())
+    let extra = serde_json::json!({ "bucket": bucket, "key": key, "size": event.size });
+    let delivery = Delivery::new(bucket, LocalEvent::Storage(event));
+    let mut response = delivery::reply(&rt, delivery, wait.wait, extra).await;
+    if response.status() == StatusCode::ACCEPTED {
+        // The object exists now; only its event is still pending.
+        *response.status_mut() = StatusCode::CREATED;
+    }
+    Ok(response)
 }
 
 /// Deletes the object and fires `deleted`; 404 when there is none.
 pub(crate) async fn delete_object(
     State(rt): State<SharedRuntime>,
     Path((bucket, key)): Path<(String, String)>,
+    Query(wait): Query<WaitParam>,
 ) -> Result<Response, ApiError> {
     known_bucket(&rt, &bucket)?;
     let Some(event) = rt.storage.delete(&bucket, &key)? else {
@@ -47,9 +54,13 @@ pub(crate) async fn delete_object(
             "no object `{key}` in bucket `{bucket}`"
         ))));
     };
-    let reply = serde_json::json!({ "bucket": bucket, "key": key });
-    delivery::spawn(&rt, Delivery::new(bucket, LocalEvent::Storage(event)));
-    Ok(Json(reply).into_response())
+    let extra = serde_json::json!({ "bucket": bucket, "key": key });
+    let delivery = Delivery::new(bucket, LocalEvent::Storage(event));
+    let mut response = delivery::reply(&rt, delivery, wait.wait, extra).await;
+    if response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::OK;
+    }
+    Ok(response)
 }
 
 /// Reads the object back.
