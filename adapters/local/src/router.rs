@@ -31,6 +31,8 @@ pub(crate) fn build(rt: SharedRuntime) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response(json_client_errors));
     Router::new()
+        // The console answers with and without the trailing slash.
+        .route("/_nubes/", get(introspection::console))
         .nest("/_nubes", internal)
         .fallback_service(UserHttp { rt: rt.clone() })
         .with_state(rt)
