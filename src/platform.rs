@@ -81,14 +81,28 @@ mod tests {
     use super::*;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
     fn environment_picks_the_platform() {
-        assert_eq!(detect_platform(env(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")])).unwrap(), Provider::Aws);
-        assert_eq!(detect_platform(env(&[("FUNCTIONS_CUSTOMHANDLER_PORT", "7071")])).unwrap(), Provider::Azure);
-        assert_eq!(detect_platform(env(&[("K_SERVICE", "svc")])).unwrap(), Provider::Gcp);
+        assert_eq!(
+            detect_platform(env(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")])).unwrap(),
+            Provider::Aws
+        );
+        assert_eq!(
+            detect_platform(env(&[("FUNCTIONS_CUSTOMHANDLER_PORT", "7071")])).unwrap(),
+            Provider::Azure
+        );
+        assert_eq!(
+            detect_platform(env(&[("K_SERVICE", "svc")])).unwrap(),
+            Provider::Gcp
+        );
         assert_eq!(detect_platform(env(&[])).unwrap(), Provider::Local);
     }
 

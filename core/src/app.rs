@@ -80,7 +80,11 @@ impl App {
     }
 
     /// Runs `handler` for each message of the queue or topic `name`.
-    pub fn on_queue(mut self, name: impl Into<String>, handler: impl EventHandler<QueueMessage>) -> Self {
+    pub fn on_queue(
+        mut self,
+        name: impl Into<String>,
+        handler: impl EventHandler<QueueMessage>,
+    ) -> Self {
         let name = name.into();
         if self.check_name(TriggerKind::Queue, &name) {
             self.queues.insert(name, BoxedHandler::new(handler));
@@ -89,7 +93,11 @@ impl App {
     }
 
     /// Runs `handler` for each object notification of the bucket `name`.
-    pub fn on_storage(mut self, name: impl Into<String>, handler: impl EventHandler<StorageEvent>) -> Self {
+    pub fn on_storage(
+        mut self,
+        name: impl Into<String>,
+        handler: impl EventHandler<StorageEvent>,
+    ) -> Self {
         let name = name.into();
         if self.check_name(TriggerKind::Storage, &name) {
             self.storage.insert(name, BoxedHandler::new(handler));
@@ -109,13 +117,17 @@ impl App {
         let schedule = match CronSchedule::parse(cron) {
             Ok(schedule) => schedule,
             Err(err) => {
-                self.problems.push(Error::config(format!("schedule `{name}`: {}", err.message())));
+                self.problems.push(Error::config(format!(
+                    "schedule `{name}`: {}",
+                    err.message()
+                )));
                 return self;
             }
         };
         if self.check_name(TriggerKind::Schedule, &name) {
             let handler = BoxedHandler::new(handler);
-            self.schedules.insert(name, ScheduleTrigger { schedule, handler });
+            self.schedules
+                .insert(name, ScheduleTrigger { schedule, handler });
         }
         self
     }
@@ -128,7 +140,10 @@ impl App {
             many => Err(Error::config(format!(
                 "{} problems: {}",
                 many.len(),
-                many.iter().map(Error::message).collect::<Vec<_>>().join("; ")
+                many.iter()
+                    .map(Error::message)
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ))),
         }
     }
@@ -192,12 +207,17 @@ impl App {
     /// Records a problem unless `name` is a valid, unused trigger name.
     fn check_name(&mut self, kind: TriggerKind, name: &str) -> bool {
         if let Err(why) = valid_trigger_name(name) {
-            self.problems.push(Error::config(format!("{kind} trigger `{name}`: {why}")));
+            self.problems
+                .push(Error::config(format!("{kind} trigger `{name}`: {why}")));
             return false;
         }
-        let taken = [TriggerKind::Queue, TriggerKind::Storage, TriggerKind::Schedule]
-            .into_iter()
-            .find(|k| self.has_trigger(*k, name));
+        let taken = [
+            TriggerKind::Queue,
+            TriggerKind::Storage,
+            TriggerKind::Schedule,
+        ]
+        .into_iter()
+        .find(|k| self.has_trigger(*k, name));
         if let Some(existing) = taken {
             self.problems.push(Error::config(format!(
                 "{kind} trigger `{name}`: the name is already used by a {existing} trigger \
@@ -215,10 +235,17 @@ fn valid_trigger_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() || name.len() > 80 {
         return Err("names must be 1 to 80 characters long");
     }
-    if !name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric()) {
+    if !name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+    {
         return Err("names must start with a letter or digit");
     }
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
         return Err("names may contain only ASCII letters, digits, `-`, `_` and `.`");
     }
     Ok(())
@@ -255,7 +282,11 @@ mod tests {
             .on_storage("uploads", s)
             .on_queue("orders", q);
         let d = app.describe();
-        let names: Vec<_> = d.triggers.iter().map(|t| (t.kind, t.name.as_str())).collect();
+        let names: Vec<_> = d
+            .triggers
+            .iter()
+            .map(|t| (t.kind, t.name.as_str()))
+            .collect();
         assert_eq!(
             names,
             [
@@ -275,14 +306,23 @@ mod tests {
     fn duplicate_names_are_rejected_across_kinds() {
         let app = App::new().on_queue("orders", q).on_storage("orders", s);
         let err = app.validate().unwrap_err();
-        assert!(err.to_string().contains("already used by a queue trigger"), "{err}");
+        assert!(
+            err.to_string().contains("already used by a queue trigger"),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_names_and_crons_are_all_reported() {
-        let app = App::new().on_queue("../etc", q).on_schedule("x", "every day", t);
+        let app = App::new()
+            .on_queue("../etc", q)
+            .on_schedule("x", "every day", t);
         let err = app.validate().unwrap_err();
-        assert!(err.to_string().starts_with("configuration error: 2 problems"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("configuration error: 2 problems"),
+            "{err}"
+        );
         assert!(!app.has_trigger(TriggerKind::Queue, "../etc"));
     }
 

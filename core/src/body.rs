@@ -61,7 +61,9 @@ impl Body {
                 "body exceeds the limit of {limit} bytes"
             ))
             .with_source(err)),
-            Err(err) => Err(Error::platform(format!("reading body failed: {err}")).with_source(err)),
+            Err(err) => {
+                Err(Error::platform(format!("reading body failed: {err}")).with_source(err))
+            }
         }
     }
 }
@@ -83,7 +85,11 @@ impl From<Bytes> for Body {
         if bytes.is_empty() {
             return Body::empty();
         }
-        Body(Full::new(bytes).map_err(|never| match never {}).boxed_unsync())
+        Body(
+            Full::new(bytes)
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
     }
 }
 

@@ -46,9 +46,8 @@ impl CronSchedule {
             .split_whitespace()
             .map(str::to_ascii_uppercase)
             .collect();
-        let invalid = |why: String| {
-            Error::config(format!("invalid cron expression `{expression}`: {why}"))
-        };
+        let invalid =
+            |why: String| Error::config(format!("invalid cron expression `{expression}`: {why}"));
         if fields.len() != 5 && fields.len() != 6 {
             return Err(invalid(format!(
                 "expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, found {}",
@@ -103,7 +102,9 @@ impl CronSchedule {
 
 impl fmt::Debug for CronSchedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("CronSchedule").field(&self.expression).finish()
+        f.debug_tuple("CronSchedule")
+            .field(&self.expression)
+            .finish()
     }
 }
 
@@ -144,7 +145,10 @@ mod tests {
     #[test]
     fn five_fields_fire_on_the_minute() {
         let c = CronSchedule::parse("*/15 * * * *").unwrap();
-        assert_eq!(c.next_after(at("2026-01-01T00:07:30Z")), Some(at("2026-01-01T00:15:00Z")));
+        assert_eq!(
+            c.next_after(at("2026-01-01T00:07:30Z")),
+            Some(at("2026-01-01T00:15:00Z"))
+        );
         assert_eq!(c.seconds(), None);
         assert_eq!(c.standard_fields(), ["*/15", "*", "*", "*", "*"]);
     }
@@ -152,7 +156,10 @@ mod tests {
     #[test]
     fn six_fields_have_seconds() {
         let c = CronSchedule::parse("*/10 * * * * *").unwrap();
-        assert_eq!(c.next_after(at("2026-01-01T00:00:01Z")), Some(at("2026-01-01T00:00:10Z")));
+        assert_eq!(
+            c.next_after(at("2026-01-01T00:00:01Z")),
+            Some(at("2026-01-01T00:00:10Z"))
+        );
         assert_eq!(c.seconds(), Some("*/10"));
     }
 
@@ -160,13 +167,26 @@ mod tests {
     fn names_are_accepted_where_they_belong() {
         let c = CronSchedule::parse("0 9 * jan-mar mon-fri").unwrap();
         // 2026-01-03 is a Saturday: next is Monday the 5th.
-        assert_eq!(c.next_after(at("2026-01-03T12:00:00Z")), Some(at("2026-01-05T09:00:00Z")));
+        assert_eq!(
+            c.next_after(at("2026-01-03T12:00:00Z")),
+            Some(at("2026-01-05T09:00:00Z"))
+        );
         assert!(CronSchedule::parse("0 MON * * *").is_err());
     }
 
     #[test]
     fn invalid_expressions_are_clear_config_errors() {
-        for bad in ["", "* * * *", "0 3 * * * * *", "61 * * * *", "0 3 L * *", "0 3 ? * *", "@daily", "0 3 * * 5#2", "0 3 * * mon,"] {
+        for bad in [
+            "",
+            "* * * *",
+            "0 3 * * * * *",
+            "61 * * * *",
+            "0 3 L * *",
+            "0 3 ? * *",
+            "@daily",
+            "0 3 * * 5#2",
+            "0 3 * * mon,",
+        ] {
             let err = CronSchedule::parse(bad).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
             assert!(err.to_string().contains("invalid cron expression"), "{err}");

@@ -112,24 +112,32 @@ mod tests {
 
     #[tokio::test]
     async fn success_is_acknowledged() {
-        let out = app().dispatch_queue(QueueMessage::new("1", "ok"), ctx("orders")).await;
+        let out = app()
+            .dispatch_queue(QueueMessage::new("1", "ok"), ctx("orders"))
+            .await;
         assert!(out.is_success());
     }
 
     #[tokio::test]
     async fn errors_retry_and_permanent_errors_ack() {
         let app = app();
-        let out = app.dispatch_queue(QueueMessage::new("1", "fail"), ctx("orders")).await;
+        let out = app
+            .dispatch_queue(QueueMessage::new("1", "fail"), ctx("orders"))
+            .await;
         assert!(!out.should_acknowledge());
         assert_eq!(out.error().unwrap().kind(), ErrorKind::Handler);
-        let out = app.dispatch_queue(QueueMessage::new("2", "permanent"), ctx("orders")).await;
+        let out = app
+            .dispatch_queue(QueueMessage::new("2", "permanent"), ctx("orders"))
+            .await;
         assert!(matches!(out, Outcome::Permanent(_)));
         assert!(out.should_acknowledge());
     }
 
     #[tokio::test]
     async fn panics_become_retryable_failures() {
-        let out = app().dispatch_queue(QueueMessage::new("1", "panic"), ctx("orders")).await;
+        let out = app()
+            .dispatch_queue(QueueMessage::new("1", "panic"), ctx("orders"))
+            .await;
         let err = out.error().unwrap();
         assert!(err.message().contains("asked to panic"), "{err}");
         assert!(!out.should_acknowledge());
@@ -137,7 +145,9 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_triggers_are_not_acknowledged() {
-        let out = app().dispatch_queue(QueueMessage::new("1", "ok"), ctx("nope")).await;
+        let out = app()
+            .dispatch_queue(QueueMessage::new("1", "ok"), ctx("nope"))
+            .await;
         assert_eq!(out.error().unwrap().kind(), ErrorKind::UnknownTrigger);
         assert!(!out.should_acknowledge());
     }

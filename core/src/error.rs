@@ -127,8 +127,23 @@ impl Error {
     }
 }
 
+/// `{:?}` reads like the message (what `fn main() -> Result<(), nubes::Error>`
+/// prints on failure), with the cause chain; `{:#?}` shows the structure.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            fmt::Display::fmt(self, f)?;
+            let mut source = std::error::Error::source(self);
+            while let Some(cause) = source {
+                let text = cause.to_string();
+                // Handler errors carry their cause's text as message already.
+                if text != self.message {
+                    write!(f, "\n  caused by: {text}")?;
+                }
+                source = cause.source();
+            }
+            return Ok(());
+        }
         let mut d = f.debug_struct("Error");
         d.field("kind", &self.kind).field("message", &self.message);
         if let Some(source) = &self.source {
@@ -175,7 +190,10 @@ mod tests {
     fn source_is_kept() {
         let io = std::io::Error::other("disk full");
         let err = Error::platform("writing object").with_source(io);
-        assert_eq!(err.source().map(|s| s.to_string()).as_deref(), Some("disk full"));
+        assert_eq!(
+            err.source().map(|s| s.to_string()).as_deref(),
+            Some("disk full")
+        );
     }
 
     #[test]

@@ -31,7 +31,9 @@ pub use cron::CronSchedule;
 pub use describe::{AppDescription, TriggerDescription};
 pub use dispatch::panic_message;
 pub use error::{BoxError, Error, ErrorKind};
-pub use event::{BodyEncoding, QueueMessage, ScheduledEvent, StorageAction, StorageEvent, encode_body};
+pub use event::{
+    BodyEncoding, QueueMessage, ScheduledEvent, StorageAction, StorageEvent, encode_body,
+};
 pub use handler::{BoxedHandler, EventHandler};
 pub use http_service::HttpService;
 pub use outcome::Outcome;

@@ -46,8 +46,7 @@ impl TraceContext {
         let trace_id = parts.next()?;
         let span_id = parts.next()?;
         let flags = parts.next()?;
-        if !is_hex(version, 2) || version == "ff" || !is_hex(trace_id, 32) || !is_hex(span_id, 16)
-        {
+        if !is_hex(version, 2) || version == "ff" || !is_hex(trace_id, 32) || !is_hex(span_id, 16) {
             return None;
         }
         if !is_hex(flags, 2) || !non_zero(trace_id) || !non_zero(span_id) {
@@ -84,7 +83,9 @@ impl TraceContext {
         }
         Some(TraceContext {
             trace_id: Some(format!("{epoch}{random}").to_ascii_lowercase()),
-            span_id: parent.filter(|p| is_hex(p, 16)).map(str::to_ascii_lowercase),
+            span_id: parent
+                .filter(|p| is_hex(p, 16))
+                .map(str::to_ascii_lowercase),
             sampled,
             xray: Some(header.trim().to_owned()),
         })
@@ -140,7 +141,11 @@ impl TraceContext {
     pub fn traceparent(&self) -> Option<String> {
         let trace_id = self.trace_id.as_deref()?;
         let span_id = self.span_id.as_deref()?;
-        let flags = if self.sampled.unwrap_or(false) { "01" } else { "00" };
+        let flags = if self.sampled.unwrap_or(false) {
+            "01"
+        } else {
+            "00"
+        };
         Some(format!("00-{trace_id}-{span_id}-{flags}"))
     }
 }
@@ -160,10 +165,15 @@ mod tests {
     fn traceparent_rejects_garbage_and_zero_ids() {
         assert!(TraceContext::from_traceparent("nope").is_none());
         assert!(
-            TraceContext::from_traceparent("00-00000000000000000000000000000000-b7ad6b7169203331-01")
+            TraceContext::from_traceparent(
+                "00-00000000000000000000000000000000-b7ad6b7169203331-01"
+            )
+            .is_none()
+        );
+        assert!(
+            TraceContext::from_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b71-01")
                 .is_none()
         );
-        assert!(TraceContext::from_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b71-01").is_none());
     }
 
     #[test]

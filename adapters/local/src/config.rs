@@ -67,20 +67,52 @@ impl LocalConfig {
             Some(h) => parse_var("NUBES_HOST", &h, "an IP address such as 127.0.0.1")?,
             None => d.host,
         };
-        let max_attempts: u32 = read(&lookup, "NUBES_LOCAL_MAX_ATTEMPTS", d.max_attempts, "a positive integer")?;
+        let max_attempts: u32 = read(
+            &lookup,
+            "NUBES_LOCAL_MAX_ATTEMPTS",
+            d.max_attempts,
+            "a positive integer",
+        )?;
         if max_attempts == 0 {
             return Err(Error::config("NUBES_LOCAL_MAX_ATTEMPTS must be at least 1"));
         }
         Ok(LocalConfig {
             host,
             port: read(&lookup, "PORT", d.port, "a port number (0-65535)")?,
-            data_dir: lookup("NUBES_LOCAL_DIR").map(PathBuf::from).unwrap_or(d.data_dir),
-            retry_delay: Duration::from_millis(read(&lookup, "NUBES_LOCAL_RETRY_DELAY_MS", 1000, "milliseconds")?),
+            data_dir: lookup("NUBES_LOCAL_DIR")
+                .map(PathBuf::from)
+                .unwrap_or(d.data_dir),
+            retry_delay: Duration::from_millis(read(
+                &lookup,
+                "NUBES_LOCAL_RETRY_DELAY_MS",
+                1000,
+                "milliseconds",
+            )?),
             max_attempts,
-            max_body_bytes: read(&lookup, "NUBES_MAX_BODY_BYTES", d.max_body_bytes, "a byte count")?,
-            shutdown_grace: Duration::from_millis(read(&lookup, "NUBES_SHUTDOWN_GRACE_MS", 10_000, "milliseconds")?),
-            run_schedules: read(&lookup, "NUBES_LOCAL_SCHEDULES", d.run_schedules, "true or false")?,
-            watch_storage: read(&lookup, "NUBES_LOCAL_WATCH", d.watch_storage, "true or false")?,
+            max_body_bytes: read(
+                &lookup,
+                "NUBES_MAX_BODY_BYTES",
+                d.max_body_bytes,
+                "a byte count",
+            )?,
+            shutdown_grace: Duration::from_millis(read(
+                &lookup,
+                "NUBES_SHUTDOWN_GRACE_MS",
+                10_000,
+                "milliseconds",
+            )?),
+            run_schedules: read(
+                &lookup,
+                "NUBES_LOCAL_SCHEDULES",
+                d.run_schedules,
+                "true or false",
+            )?,
+            watch_storage: read(
+                &lookup,
+                "NUBES_LOCAL_WATCH",
+                d.watch_storage,
+                "true or false",
+            )?,
         })
     }
 }
@@ -98,10 +130,11 @@ fn read<T: FromStr>(
 }
 
 fn parse_var<T: FromStr>(name: &str, value: &str, expected: &str) -> Result<T, Error> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| Error::config(format!("{name}=`{value}` is not valid: expected {expected}")))
+    value.trim().parse().map_err(|_| {
+        Error::config(format!(
+            "{name}=`{value}` is not valid: expected {expected}"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -110,8 +143,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn from(pairs: &[(&str, &str)]) -> Result<LocalConfig, Error> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         LocalConfig::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -126,7 +161,12 @@ mod tests {
 
     #[test]
     fn values_are_read() {
-        let c = from(&[("PORT", "8080"), ("NUBES_HOST", "0.0.0.0"), ("NUBES_LOCAL_RETRY_DELAY_MS", "5")]).unwrap();
+        let c = from(&[
+            ("PORT", "8080"),
+            ("NUBES_HOST", "0.0.0.0"),
+            ("NUBES_LOCAL_RETRY_DELAY_MS", "5"),
+        ])
+        .unwrap();
         assert_eq!(c.port, 8080);
         assert_eq!(c.host.to_string(), "0.0.0.0");
         assert_eq!(c.retry_delay, Duration::from_millis(5));

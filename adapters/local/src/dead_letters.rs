@@ -36,7 +36,9 @@ impl DeadLetters {
 
     pub(crate) fn list(&self, kind: TriggerKind, trigger: &str) -> Vec<DeadLetter> {
         let map = self.by_trigger.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&(kind, trigger.to_owned())).cloned().unwrap_or_default()
+        map.get(&(kind, trigger.to_owned()))
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub(crate) fn all(&self) -> Vec<DeadLetter> {

@@ -6,12 +6,12 @@
 //! acknowledged at once.
 
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
 use nubes_core::{
     Context, Outcome, Provider, QueueMessage, RawEvent, ScheduledEvent, StorageEvent, TraceContext,
     TriggerKind,
 };
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
 
 use crate::dead_letters::DeadLetter;
 use crate::runtime::SharedRuntime;
@@ -169,7 +169,10 @@ async fn deliver(rt: SharedRuntime, delivery: Delivery) -> Fate {
         match outcome {
             Outcome::Success => return Fate::Handled { attempts: attempt },
             Outcome::Permanent(err) => {
-                return Fate::FailedPermanently { attempts: attempt, error: err.to_string() };
+                return Fate::FailedPermanently {
+                    attempts: attempt,
+                    error: err.to_string(),
+                };
             }
             Outcome::Retry(err) => last_error = err.to_string(),
         }
@@ -202,5 +205,8 @@ async fn deliver(rt: SharedRuntime, delivery: Delivery) -> Fate {
         dead_at: Utc::now(),
         event,
     });
-    Fate::DeadLettered { attempts: max, error: last_error }
+    Fate::DeadLettered {
+        attempts: max,
+        error: last_error,
+    }
 }

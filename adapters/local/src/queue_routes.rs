@@ -27,7 +27,10 @@ pub(crate) async fn enqueue(
     body: AxumBody,
 ) -> Result<Response, ApiError> {
     if rt.app.queue_handler(&name).is_none() {
-        return Err(ApiError::not_found(Error::unknown_trigger(TriggerKind::Queue, &name)));
+        return Err(ApiError::not_found(Error::unknown_trigger(
+            TriggerKind::Queue,
+            &name,
+        )));
     }
     if rt.shutdown.is_cancelled() {
         return Err(ApiError::new(
@@ -43,7 +46,10 @@ pub(crate) async fn enqueue(
             ErrorKind::InvalidEvent => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e),
             _ => ApiError::from(e),
         })?;
-    let mut delivery = Delivery::new(name.clone(), LocalEvent::Queue(QueueMessage::new("", bytes)));
+    let mut delivery = Delivery::new(
+        name.clone(),
+        LocalEvent::Queue(QueueMessage::new("", bytes)),
+    );
     if let Some(trace) = headers
         .get("traceparent")
         .and_then(|v| v.to_str().ok())
@@ -68,7 +74,10 @@ pub(crate) async fn dead_letters(
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     if rt.app.queue_handler(&name).is_none() {
-        return Err(ApiError::not_found(Error::unknown_trigger(TriggerKind::Queue, &name)));
+        return Err(ApiError::not_found(Error::unknown_trigger(
+            TriggerKind::Queue,
+            &name,
+        )));
     }
     Ok(Json(rt.dead_letters.list(TriggerKind::Queue, &name)).into_response())
 }
@@ -78,10 +87,14 @@ fn attributes_from(headers: &HeaderMap) -> Result<BTreeMap<String, String>, ApiE
     for (name, value) in headers {
         if let Some(key) = name.as_str().strip_prefix(ATTRIBUTE_PREFIX) {
             if key.is_empty() {
-                return Err(ApiError::bad_request(format!("`{ATTRIBUTE_PREFIX}` needs an attribute name after it")));
+                return Err(ApiError::bad_request(format!(
+                    "`{ATTRIBUTE_PREFIX}` needs an attribute name after it"
+                )));
             }
             let value = value.to_str().map_err(|_| {
-                ApiError::bad_request(format!("attribute header `{name}` is not visible ASCII text"))
+                ApiError::bad_request(format!(
+                    "attribute header `{name}` is not visible ASCII text"
+                ))
             })?;
             attributes.insert(key.to_owned(), value.to_owned());
         }
@@ -93,9 +106,9 @@ fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiErr
     headers
         .get(name)
         .map(|v| {
-            v.to_str()
-                .map(str::to_owned)
-                .map_err(|_| ApiError::bad_request(format!("header `{name}` is not visible ASCII text")))
+            v.to_str().map(str::to_owned).map_err(|_| {
+                ApiError::bad_request(format!("header `{name}` is not visible ASCII text"))
+            })
         })
         .transpose()
 }

@@ -67,7 +67,10 @@ async fn json_client_errors(response: Response) -> Response {
         Err(_) => String::new(),
     };
     let message = if text.is_empty() {
-        status.canonical_reason().unwrap_or("bad request").to_owned()
+        status
+            .canonical_reason()
+            .unwrap_or("bad request")
+            .to_owned()
     } else {
         text
     };

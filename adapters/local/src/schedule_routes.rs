@@ -16,7 +16,10 @@ pub(crate) async fn fire(
     Query(wait): Query<WaitParam>,
 ) -> Result<Response, ApiError> {
     if rt.app.schedule(&name).is_none() {
-        return Err(ApiError::not_found(Error::unknown_trigger(TriggerKind::Schedule, &name)));
+        return Err(ApiError::not_found(Error::unknown_trigger(
+            TriggerKind::Schedule,
+            &name,
+        )));
     }
     let event = ScheduledEvent::new(name.clone(), chrono::Utc::now());
     let delivery = Delivery::new(name, LocalEvent::Schedule(event));

@@ -28,7 +28,10 @@ pub(crate) fn start(rt: &SharedRuntime) {
                 }
                 tracing::debug!(schedule = %name, scheduled_time = %next, "schedule fired");
                 let event = ScheduledEvent::new(name.clone(), next);
-                delivery::spawn(&rt, Delivery::new(name.clone(), LocalEvent::Schedule(event)));
+                delivery::spawn(
+                    &rt,
+                    Delivery::new(name.clone(), LocalEvent::Schedule(event)),
+                );
                 after = next;
             }
         });

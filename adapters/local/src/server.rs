@@ -24,7 +24,9 @@ pub struct LocalServer {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -41,13 +43,18 @@ pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> 
     let storage = StorageFolder::open(&config.data_dir, buckets)?;
     let addr = SocketAddr::new(config.host, config.port);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        Error::platform(format!("cannot listen on {addr}: {e} (set PORT or NUBES_HOST to use another address)"))
-            .with_source(e)
+        Error::platform(format!(
+            "cannot listen on {addr}: {e} (set PORT or NUBES_HOST to use another address)"
+        ))
+        .with_source(e)
     })?;
     let addr = listener
         .local_addr()
         .map_err(|e| Error::platform(format!("reading the bound address: {e}")))?;
-    let has_storage = description.triggers.iter().any(|t| t.kind == TriggerKind::Storage);
+    let has_storage = description
+        .triggers
+        .iter()
+        .any(|t| t.kind == TriggerKind::Storage);
     let rt: SharedRuntime = Arc::new(Runtime {
         app,
         config,
@@ -94,11 +101,17 @@ impl LocalServer {
             Ok(Err(e)) => tracing::error!(error = %e, "HTTP server task failed"),
             Err(_) => {
                 server.abort();
-                tracing::error!(grace_ms = grace.as_millis() as u64, "HTTP requests still running after the grace period were cut off");
+                tracing::error!(
+                    grace_ms = grace.as_millis() as u64,
+                    "HTTP requests still running after the grace period were cut off"
+                );
             }
         }
         self.rt.deliveries.close();
-        if tokio::time::timeout_at(deadline, self.rt.deliveries.wait()).await.is_err() {
+        if tokio::time::timeout_at(deadline, self.rt.deliveries.wait())
+            .await
+            .is_err()
+        {
             tracing::error!(
                 running = self.rt.deliveries.len(),
                 "event deliveries still running after the grace period were abandoned"
@@ -123,7 +136,9 @@ pub async fn run(app: App) -> Result<(), Error> {
     for t in &description.triggers {
         let name = &t.name;
         match t.kind {
-            TriggerKind::Queue => eprintln!("  queue     {name:<14} POST {url}/_nubes/queues/{name}"),
+            TriggerKind::Queue => {
+                eprintln!("  queue     {name:<14} POST {url}/_nubes/queues/{name}")
+            }
             TriggerKind::Storage => eprintln!(
                 "  storage   {name:<14} PUT|DELETE {url}/_nubes/storage/{name}/<key>  (folder {})",
                 data_dir.join("storage").join(name).display()

@@ -55,7 +55,8 @@ impl StorageFolder {
         let root = data_dir.join("storage");
         let tmp = data_dir.join("tmp");
         for dir in [&root, &tmp] {
-            std::fs::create_dir_all(dir).map_err(io_error(format!("creating {}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(io_error(format!("creating {}", dir.display())))?;
         }
         let absolute = |p: &Path| {
             std::fs::canonicalize(p).map_err(io_error(format!("resolving {}", p.display())))
@@ -67,7 +68,8 @@ impl StorageFolder {
         };
         for bucket in buckets {
             let dir = folder.bucket_dir(bucket);
-            std::fs::create_dir_all(&dir).map_err(io_error(format!("creating {}", dir.display())))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(io_error(format!("creating {}", dir.display())))?;
             let _ = folder.rescan(bucket);
         }
         Ok(folder)
@@ -84,9 +86,16 @@ impl StorageFolder {
     }
 
     /// Streams `body` into the object `bucket`/`key`, replacing it atomically.
-    pub(crate) async fn put(&self, bucket: &str, key: &str, body: AxumBody) -> Result<StorageEvent, Error> {
+    pub(crate) async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: AxumBody,
+    ) -> Result<StorageEvent, Error> {
         let dest = object_path(&self.bucket_dir(bucket), key)?;
-        let tmp = self.tmp.join(format!(".nubes-upload-{}", uuid::Uuid::new_v4().simple()));
+        let tmp = self
+            .tmp
+            .join(format!(".nubes-upload-{}", uuid::Uuid::new_v4().simple()));
         let written = write_stream(&tmp, body).await;
         let size = match written {
             Ok(size) => size,
@@ -206,6 +215,8 @@ async fn write_stream(path: &Path, body: AxumBody) -> Result<u64, Error> {
             .await
             .map_err(io_error(format!("writing {}", path.display())))?;
     }
-    file.flush().await.map_err(io_error(format!("writing {}", path.display())))?;
+    file.flush()
+        .await
+        .map_err(io_error(format!("writing {}", path.display())))?;
     Ok(size)
 }

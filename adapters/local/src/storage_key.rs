@@ -13,7 +13,12 @@ const MAX_KEY_BYTES: usize = 1024;
 /// prefixes. Keys reach this function already percent-decoded once; a key that
 /// still holds `%2e%2e` after that is an ordinary file name, not a traversal.
 pub(crate) fn object_path(bucket_dir: &Path, key: &str) -> Result<PathBuf, Error> {
-    let reject = |why: &str| Error::invalid_event(format!("object key `{}` rejected: {why}", key.escape_debug()));
+    let reject = |why: &str| {
+        Error::invalid_event(format!(
+            "object key `{}` rejected: {why}",
+            key.escape_debug()
+        ))
+    };
     if key.is_empty() {
         return Err(reject("the key is empty"));
     }
@@ -29,7 +34,11 @@ pub(crate) fn object_path(bucket_dir: &Path, key: &str) -> Result<PathBuf, Error
     let mut path = bucket_dir.to_path_buf();
     for segment in key.split('/') {
         match segment {
-            "" => return Err(reject("empty path segments (leading, trailing or double `/`) are not allowed")),
+            "" => {
+                return Err(reject(
+                    "empty path segments (leading, trailing or double `/`) are not allowed",
+                ));
+            }
             "." | ".." => return Err(reject("`.` and `..` segments are not allowed")),
             s if s.len() >= 2 && s.as_bytes()[1] == b':' => {
                 return Err(reject("drive prefixes are not allowed"));
@@ -59,8 +68,14 @@ mod tests {
     #[test]
     fn ordinary_keys_map_under_the_bucket() {
         let root = Path::new("/data/storage/uploads");
-        assert_eq!(object_path(root, "a/b c.txt").unwrap(), root.join("a").join("b c.txt"));
-        assert_eq!(key_of(root, &root.join("a").join("b c.txt")).as_deref(), Some("a/b c.txt"));
+        assert_eq!(
+            object_path(root, "a/b c.txt").unwrap(),
+            root.join("a").join("b c.txt")
+        );
+        assert_eq!(
+            key_of(root, &root.join("a").join("b c.txt")).as_deref(),
+            Some("a/b c.txt")
+        );
         // Still-encoded dots are just a file name.
         assert_eq!(object_path(root, "%2e%2e").unwrap(), root.join("%2e%2e"));
     }
@@ -68,7 +83,22 @@ mod tests {
     #[test]
     fn traversal_and_odd_keys_are_rejected() {
         let root = Path::new("/data/storage/uploads");
-        for bad in ["", "..", "../x", "a/../../x", "./a", "/etc/passwd", "a//b", "a/", "a\\..\\b", "..\\x", "c:/x", "C:", "a\0b", "a\nb"] {
+        for bad in [
+            "",
+            "..",
+            "../x",
+            "a/../../x",
+            "./a",
+            "/etc/passwd",
+            "a//b",
+            "a/",
+            "a\\..\\b",
+            "..\\x",
+            "c:/x",
+            "C:",
+            "a\0b",
+            "a\nb",
+        ] {
             assert!(object_path(root, bad).is_err(), "{bad:?} accepted");
         }
         assert!(object_path(root, &"k".repeat(1025)).is_err());

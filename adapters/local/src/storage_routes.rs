@@ -12,7 +12,10 @@ use crate::runtime::SharedRuntime;
 
 fn known_bucket(rt: &SharedRuntime, bucket: &str) -> Result<(), ApiError> {
     if rt.app.storage_handler(bucket).is_none() {
-        return Err(ApiError::not_found(Error::unknown_trigger(TriggerKind::Storage, bucket)));
+        return Err(ApiError::not_found(Error::unknown_trigger(
+            TriggerKind::Storage,
+            bucket,
+        )));
     }
     Ok(())
 }
@@ -70,10 +73,16 @@ pub(crate) async fn get_object(
 ) -> Result<Response, ApiError> {
     known_bucket(&rt, &bucket)?;
     let missing = || {
-        ApiError::not_found(Error::invalid_event(format!("no object `{key}` in bucket `{bucket}`")))
+        ApiError::not_found(Error::invalid_event(format!(
+            "no object `{key}` in bucket `{bucket}`"
+        )))
     };
     let path = rt.storage.existing(&bucket, &key)?.ok_or_else(missing)?;
     let file = tokio::fs::File::open(&path).await.map_err(|_| missing())?;
     let stream = tokio_util::io::ReaderStream::new(file);
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], AxumBody::from_stream(stream)).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        AxumBody::from_stream(stream),
+    )
+        .into_response())
 }

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use http::{Request, StatusCode};
-use nubes_core::{Body, Context, Error, ErrorKind, Provider, TraceContext, TriggerKind, panic_message};
+use nubes_core::{
+    Body, Context, Error, ErrorKind, Provider, TraceContext, TriggerKind, panic_message,
+};
 use tower::Service;
 
 use crate::delivery::new_trace;
@@ -65,7 +67,10 @@ async fn serve(rt: SharedRuntime, request: Request<AxumBody>) -> Response {
         .build();
     parts.extensions.insert(ctx);
     let request = Request::from_parts(parts, Body::new(body));
-    match AssertUnwindSafe(service.serve(request)).catch_unwind().await {
+    match AssertUnwindSafe(service.serve(request))
+        .catch_unwind()
+        .await
+    {
         Ok(Ok(response)) => response.map(AxumBody::new),
         Ok(Err(err)) => {
             let err = Error::handler(err);

@@ -30,7 +30,8 @@ pub(crate) fn start(rt: &SharedRuntime) -> Result<(), Error> {
     watcher
         .watch(rt.storage.root(), RecursiveMode::Recursive)
         .map_err(|e| {
-            Error::platform(format!("cannot watch {}: {e}", rt.storage.root().display())).with_source(e)
+            Error::platform(format!("cannot watch {}: {e}", rt.storage.root().display()))
+                .with_source(e)
         })?;
     let rt = rt.clone();
     tokio::spawn(async move {

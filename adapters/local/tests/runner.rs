@@ -2,12 +2,12 @@
 //! letters, storage through HTTP and through the folder, schedules, panics,
 //! malformed input, traversal attempts and graceful shutdown.
 
+#![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nubes_core::{
-    App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, permanent,
-};
+use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, permanent};
 use nubes_local::{LocalConfig, LocalServer, start};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -53,9 +53,15 @@ fn app(seen: &Seen) -> App {
         )
         .route(
             "/ctx",
-            axum::routing::get(|axum::Extension(ctx): axum::Extension<Context>| async move {
-                format!("{}:{}", ctx.provider(), ctx.trace().trace_id().unwrap_or("none"))
-            }),
+            axum::routing::get(
+                |axum::Extension(ctx): axum::Extension<Context>| async move {
+                    format!(
+                        "{}:{}",
+                        ctx.provider(),
+                        ctx.trace().trace_id().unwrap_or("none")
+                    )
+                },
+            ),
         );
     App::new()
         .http(router)
@@ -116,7 +122,12 @@ impl Runner {
         config.shutdown_grace = Duration::from_secs(5);
         let server = start(app(&seen), config).await.unwrap();
         assert!(server.local_addr().ip().is_loopback());
-        Runner { server, dir, http: reqwest::Client::new(), seen }
+        Runner {
+            server,
+            dir,
+            http: reqwest::Client::new(),
+            seen,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -130,13 +141,21 @@ impl Runner {
     /// Sends raw bytes (no URL normalisation by a client library) and returns
     /// the status code and body.
     async fn raw(&self, request_line: &str) -> (u16, String) {
-        let mut stream = tokio::net::TcpStream::connect(self.server.local_addr()).await.unwrap();
-        let req = format!("{request_line} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
+        let mut stream = tokio::net::TcpStream::connect(self.server.local_addr())
+            .await
+            .unwrap();
+        let req = format!(
+            "{request_line} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx"
+        );
         stream.write_all(req.as_bytes()).await.unwrap();
         let mut buf = Vec::new();
         stream.read_to_end(&mut buf).await.unwrap();
         let text = String::from_utf8_lossy(&buf).into_owned();
-        let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
         (status, body)
     }
@@ -155,30 +174,60 @@ async fn queue_message_is_delivered_with_attributes() {
         .await
         .unwrap();
     assert_eq!(res.status(), 202);
-    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let seen = r.seen.wait_for("the message", |s| !s.is_empty()).await;
     assert_eq!(seen[0]["id"], id);
     assert_eq!(seen[0]["body"], "hello");
     assert_eq!(seen[0]["attempt"], 1);
     assert_eq!(seen[0]["source"], "jobs");
-    assert_eq!(seen[0]["attributes"], json!({"tenant": "acme", "priority": "high"}));
+    assert_eq!(
+        seen[0]["attributes"],
+        json!({"tenant": "acme", "priority": "high"})
+    );
     r.server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
 async fn failing_message_is_retried_with_rising_attempts_then_dead_lettered() {
     let r = Runner::start(4, false).await;
-    let res = r.http.post(r.url("/_nubes/queues/jobs?wait=true")).body("fail").send().await.unwrap();
+    let res = r
+        .http
+        .post(r.url("/_nubes/queues/jobs?wait=true"))
+        .body("fail")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let fate: Value = res.json().await.unwrap();
     assert_eq!(fate["status"], "dead_lettered");
     assert_eq!(fate["attempts"], 4);
-    let attempts: Vec<_> = r.seen.all().iter().map(|v| v["attempt"].as_u64().unwrap()).collect();
+    let attempts: Vec<_> = r
+        .seen
+        .all()
+        .iter()
+        .map(|v| v["attempt"].as_u64().unwrap())
+        .collect();
     assert_eq!(attempts, [1, 2, 3, 4]);
-    let ctx_attempts: Vec<_> = r.seen.all().iter().map(|v| v["ctx_attempt"].as_u64().unwrap()).collect();
+    let ctx_attempts: Vec<_> = r
+        .seen
+        .all()
+        .iter()
+        .map(|v| v["ctx_attempt"].as_u64().unwrap())
+        .collect();
     assert_eq!(ctx_attempts, [1, 2, 3, 4]);
 
-    let dead: Value = r.http.get(r.url("/_nubes/queues/jobs/dead")).send().await.unwrap().json().await.unwrap();
+    let dead: Value = r
+        .http
+        .get(r.url("/_nubes/queues/jobs/dead"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let dead = dead.as_array().unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0]["id"], fate["id"]);
@@ -191,11 +240,28 @@ async fn failing_message_is_retried_with_rising_attempts_then_dead_lettered() {
 #[tokio::test]
 async fn permanent_errors_are_not_retried_nor_dead_lettered() {
     let r = Runner::start(4, false).await;
-    let fate: Value = r.http.post(r.url("/_nubes/queues/jobs?wait=true")).body("permanent").send().await.unwrap().json().await.unwrap();
+    let fate: Value = r
+        .http
+        .post(r.url("/_nubes/queues/jobs?wait=true"))
+        .body("permanent")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(fate["status"], "failed_permanently");
     assert_eq!(fate["attempts"], 1);
     assert_eq!(r.seen.all().len(), 1);
-    let dead: Value = r.http.get(r.url("/_nubes/queues/jobs/dead")).send().await.unwrap().json().await.unwrap();
+    let dead: Value = r
+        .http
+        .get(r.url("/_nubes/queues/jobs/dead"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(dead, json!([]));
     r.server.shutdown().await.unwrap();
 }
@@ -203,17 +269,48 @@ async fn permanent_errors_are_not_retried_nor_dead_lettered() {
 #[tokio::test]
 async fn a_panicking_handler_fails_only_its_own_attempts() {
     let r = Runner::start(2, false).await;
-    let fate: Value = r.http.post(r.url("/_nubes/queues/jobs?wait=true")).body("panic").send().await.unwrap().json().await.unwrap();
+    let fate: Value = r
+        .http
+        .post(r.url("/_nubes/queues/jobs?wait=true"))
+        .body("panic")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(fate["status"], "dead_lettered");
-    assert!(fate["error"].as_str().unwrap().contains("asked to panic"), "{fate}");
+    assert!(
+        fate["error"].as_str().unwrap().contains("asked to panic"),
+        "{fate}"
+    );
     // The runner still serves events and HTTP.
-    let fate: Value = r.http.post(r.url("/_nubes/queues/jobs?wait=true")).body("ok").send().await.unwrap().json().await.unwrap();
+    let fate: Value = r
+        .http
+        .post(r.url("/_nubes/queues/jobs?wait=true"))
+        .body("ok")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(fate["status"], "handled");
     let res = r.http.get(r.url("/boom")).send().await.unwrap();
     assert_eq!(res.status(), 500);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["kind"], "handler");
-    assert_eq!(r.http.get(r.url("/hi")).send().await.unwrap().text().await.unwrap(), "hi");
+    assert_eq!(
+        r.http
+            .get(r.url("/hi"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "hi"
+    );
     r.server.shutdown().await.unwrap();
 }
 
@@ -223,11 +320,17 @@ async fn http_handlers_get_a_context() {
     let res = r
         .http
         .get(r.url("/ctx"))
-        .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
         .send()
         .await
         .unwrap();
-    assert_eq!(res.text().await.unwrap(), "local:4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(
+        res.text().await.unwrap(),
+        "local:4bf92f3577b34da6a3ce929d0e0e4736"
+    );
     let res = r.http.get(r.url("/no/such/route")).send().await.unwrap();
     assert_eq!(res.status(), 404);
     r.server.shutdown().await.unwrap();
@@ -243,31 +346,63 @@ async fn unknown_triggers_and_malformed_requests_get_json_errors() {
         ("PUT", "/_nubes/storage/nope/a.txt"),
         ("GET", "/_nubes/nothing-here"),
     ] {
-        let res = r.http.request(method.parse().unwrap(), r.url(path)).body("x").send().await.unwrap();
+        let res = r
+            .http
+            .request(method.parse().unwrap(), r.url(path))
+            .body("x")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 404, "{method} {path}");
         let body: Value = res.json().await.unwrap();
-        assert!(body["error"]["message"].is_string(), "{method} {path}: {body}");
+        assert!(
+            body["error"]["message"].is_string(),
+            "{method} {path}: {body}"
+        );
     }
     // Oversize body: 413 with a JSON error, nothing delivered.
-    let res = r.http.post(r.url("/_nubes/queues/jobs")).body(vec![b'x'; 4096]).send().await.unwrap();
+    let res = r
+        .http
+        .post(r.url("/_nubes/queues/jobs"))
+        .body(vec![b'x'; 4096])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 413);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"]["kind"], "invalid_event");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["kind"],
+        "invalid_event"
+    );
     // Attribute header that is not text.
     let res = r
         .http
         .post(r.url("/_nubes/queues/jobs"))
-        .header("x-nubes-attr-bin", reqwest::header::HeaderValue::from_bytes(b"\xff\xfe").unwrap())
+        .header(
+            "x-nubes-attr-bin",
+            reqwest::header::HeaderValue::from_bytes(b"\xff\xfe").unwrap(),
+        )
         .body("x")
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
     // Wrong method on a nubes endpoint.
-    let res = r.http.delete(r.url("/_nubes/queues/jobs")).send().await.unwrap();
+    let res = r
+        .http
+        .delete(r.url("/_nubes/queues/jobs"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 405);
     assert!(res.json::<Value>().await.unwrap()["error"].is_object());
     // Bad query string for ?wait.
-    let res = r.http.post(r.url("/_nubes/queues/jobs?wait=perhaps")).body("x").send().await.unwrap();
+    let res = r
+        .http
+        .post(r.url("/_nubes/queues/jobs?wait=perhaps"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     assert!(res.json::<Value>().await.unwrap()["error"].is_object());
     // Invalid UTF-8 in a percent-encoded path segment.
@@ -275,7 +410,11 @@ async fn unknown_triggers_and_malformed_requests_get_json_errors() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("\"error\""), "{body}");
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(r.seen.all().is_empty(), "nothing should have been delivered: {:?}", r.seen.all());
+    assert!(
+        r.seen.all().is_empty(),
+        "nothing should have been delivered: {:?}",
+        r.seen.all()
+    );
     r.server.shutdown().await.unwrap();
 }
 
@@ -293,8 +432,16 @@ async fn storage_via_http_fires_created_and_deleted_once() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["key"], "photos/cat one.jpg");
     assert_eq!(body["size"], 4);
-    assert_eq!(std::fs::read(r.bucket_dir().join("photos/cat one.jpg")).unwrap(), b"meow");
-    let got = r.http.get(r.url("/_nubes/storage/files/photos/cat%20one.jpg")).send().await.unwrap();
+    assert_eq!(
+        std::fs::read(r.bucket_dir().join("photos/cat one.jpg")).unwrap(),
+        b"meow"
+    );
+    let got = r
+        .http
+        .get(r.url("/_nubes/storage/files/photos/cat%20one.jpg"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.bytes().await.unwrap().as_ref(), b"meow");
 
     let fate: Value = r
@@ -308,7 +455,12 @@ async fn storage_via_http_fires_created_and_deleted_once() {
         .unwrap();
     assert_eq!(fate["status"], "handled");
     assert!(!r.bucket_dir().join("photos/cat one.jpg").exists());
-    let res = r.http.delete(r.url("/_nubes/storage/files/photos/cat%20one.jpg")).send().await.unwrap();
+    let res = r
+        .http
+        .delete(r.url("/_nubes/storage/files/photos/cat%20one.jpg"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
 
     // Give the watcher time to (wrongly) fire duplicates.
@@ -330,10 +482,19 @@ async fn files_changed_by_other_programs_fire_events() {
     let dir = r.bucket_dir();
     std::fs::create_dir_all(dir.join("in")).unwrap();
     std::fs::write(dir.join("in/report.csv"), "a,b\n1,2\n").unwrap();
-    let seen = r.seen.wait_for("created from the folder", |s| !s.is_empty()).await;
-    assert_eq!(seen[0], json!({"kind":"storage","action":"created","bucket":"files","key":"in/report.csv","size":8}));
+    let seen = r
+        .seen
+        .wait_for("created from the folder", |s| !s.is_empty())
+        .await;
+    assert_eq!(
+        seen[0],
+        json!({"kind":"storage","action":"created","bucket":"files","key":"in/report.csv","size":8})
+    );
     std::fs::remove_file(dir.join("in/report.csv")).unwrap();
-    let seen = r.seen.wait_for("deleted from the folder", |s| s.len() >= 2).await;
+    let seen = r
+        .seen
+        .wait_for("deleted from the folder", |s| s.len() >= 2)
+        .await;
     assert_eq!(seen[1]["action"], "deleted");
     assert_eq!(seen[1]["key"], "in/report.csv");
     r.server.shutdown().await.unwrap();
@@ -362,24 +523,50 @@ async fn traversal_attempts_are_rejected_and_write_nothing() {
     let (status, _) = r.raw("PUT /_nubes/storage/files/%252e%252e").await;
     assert_eq!(status, 201);
     assert!(r.bucket_dir().join("%2e%2e").is_file());
-    let outside: Vec<_> = std::fs::read_dir(r.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(outside, [std::ffi::OsString::from(".nubes")], "nothing written outside the data folder");
+    let outside: Vec<_> = std::fs::read_dir(r.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        outside,
+        [std::ffi::OsString::from(".nubes")],
+        "nothing written outside the data folder"
+    );
     r.server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
 async fn schedules_fire_on_their_cron_and_by_hand() {
     let r = Runner::start(1, true).await;
-    let seen = r.seen.wait_for("two cron firings", |s| s.iter().filter(|v| v["kind"] == "schedule").count() >= 2).await;
-    let times: Vec<nubes_core::chrono::DateTime<nubes_core::chrono::Utc>> =
-        seen.iter().map(|v| serde_json::from_value(v["time"].clone()).unwrap()).collect();
-    assert_eq!(times[0].timestamp_subsec_nanos(), 0, "scheduled times are on the second");
+    let seen = r
+        .seen
+        .wait_for("two cron firings", |s| {
+            s.iter().filter(|v| v["kind"] == "schedule").count() >= 2
+        })
+        .await;
+    let times: Vec<nubes_core::chrono::DateTime<nubes_core::chrono::Utc>> = seen
+        .iter()
+        .map(|v| serde_json::from_value(v["time"].clone()).unwrap())
+        .collect();
+    assert_eq!(
+        times[0].timestamp_subsec_nanos(),
+        0,
+        "scheduled times are on the second"
+    );
     assert_eq!((times[1] - times[0]).num_seconds(), 1);
     assert_eq!(seen[0]["trigger"], "tick");
     r.server.shutdown().await.unwrap();
 
     let r = Runner::start(1, false).await;
-    let fate: Value = r.http.post(r.url("/_nubes/schedules/tick?wait=true")).send().await.unwrap().json().await.unwrap();
+    let fate: Value = r
+        .http
+        .post(r.url("/_nubes/schedules/tick?wait=true"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(fate["status"], "handled");
     assert_eq!(r.seen.all()[0]["name"], "tick");
     r.server.shutdown().await.unwrap();
@@ -388,7 +575,15 @@ async fn schedules_fire_on_their_cron_and_by_hand() {
 #[tokio::test]
 async fn triggers_are_listed() {
     let r = Runner::start(1, false).await;
-    let body: Value = r.http.get(r.url("/_nubes/triggers")).send().await.unwrap().json().await.unwrap();
+    let body: Value = r
+        .http
+        .get(r.url("/_nubes/triggers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         body,
         json!({"http": true, "triggers": [
@@ -397,7 +592,15 @@ async fn triggers_are_listed() {
             {"kind": "schedule", "name": "tick", "schedule": "* * * * * *"},
         ]})
     );
-    let console = r.http.get(r.url("/_nubes/")).send().await.unwrap().text().await.unwrap();
+    let console = r
+        .http
+        .get(r.url("/_nubes/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(console.contains("nubes dev console"));
     r.server.shutdown().await.unwrap();
 }
@@ -405,9 +608,17 @@ async fn triggers_are_listed() {
 #[tokio::test]
 async fn shutdown_drains_in_flight_deliveries_and_refuses_new_work() {
     let r = Runner::start(1, false).await;
-    let res = r.http.post(r.url("/_nubes/queues/jobs")).body("slow").send().await.unwrap();
+    let res = r
+        .http
+        .post(r.url("/_nubes/queues/jobs"))
+        .body("slow")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 202);
-    r.seen.wait_for("the slow handler to start", |s| !s.is_empty()).await;
+    r.seen
+        .wait_for("the slow handler to start", |s| !s.is_empty())
+        .await;
     let url = r.url("/_nubes/queues/jobs");
     let seen = r.seen.clone();
     r.server.shutdown().await.unwrap();
@@ -416,7 +627,15 @@ async fn shutdown_drains_in_flight_deliveries_and_refuses_new_work() {
         "the in-flight handler finished before shutdown returned: {:?}",
         seen.all()
     );
-    assert!(reqwest::Client::new().post(url).body("late").send().await.is_err(), "no longer listening");
+    assert!(
+        reqwest::Client::new()
+            .post(url)
+            .body("late")
+            .send()
+            .await
+            .is_err(),
+        "no longer listening"
+    );
 }
 
 #[tokio::test]
@@ -426,7 +645,12 @@ async fn invalid_apps_fail_at_start() {
     }
     let mut config = LocalConfig::default();
     config.port = 0;
-    let err = start(App::new().on_schedule("bad", "0 0 0 31 2 * 2026", h), config).await.unwrap_err();
+    let err = start(
+        App::new().on_schedule("bad", "0 0 0 31 2 * 2026", h),
+        config,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.kind(), nubes_core::ErrorKind::Config);
     assert!(err.to_string().contains("seconds"), "{err}");
 }

@@ -105,8 +105,11 @@ impl QueueMessage {
     /// The body deserialised from JSON.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            Error::invalid_event(format!("message `{}` body is not the expected JSON: {e}", self.id))
-                .with_source(e)
+            Error::invalid_event(format!(
+                "message `{}` body is not the expected JSON: {e}",
+                self.id
+            ))
+            .with_source(e)
         })
     }
 }
@@ -183,7 +186,9 @@ mod tests {
 
     #[test]
     fn bad_json_is_an_invalid_event_error() {
-        let err = QueueMessage::new("9", "not json").json::<u32>().unwrap_err();
+        let err = QueueMessage::new("9", "not json")
+            .json::<u32>()
+            .unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::InvalidEvent);
         assert!(err.message().contains("`9`"));
     }

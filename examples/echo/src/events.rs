@@ -1,6 +1,8 @@
 //! Queue, storage and schedule handlers: one echo line per event.
 
-use nubes::{BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, encode_body, permanent};
+use nubes::{
+    BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, encode_body, permanent,
+};
 use serde_json::json;
 
 use crate::sink;

@@ -13,7 +13,10 @@ pub(crate) fn append(line: &serde_json::Value) -> std::io::Result<()> {
     let _guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
     match std::env::var_os("NUBES_ECHO_FILE") {
         Some(path) if !path.is_empty() => {
-            let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
             file.write_all(text.as_bytes())
         }
         _ => {

@@ -91,7 +91,11 @@ async fn receipt_stored(ev: StorageEvent, _ctx: Context) -> Result<(), BoxError>
     Ok(())
 }
 
-async fn nightly_report(stats: Arc<Stats>, ev: ScheduledEvent, _ctx: Context) -> Result<(), BoxError> {
+async fn nightly_report(
+    stats: Arc<Stats>,
+    ev: ScheduledEvent,
+    _ctx: Context,
+) -> Result<(), BoxError> {
     let snapshot = stats.take_day();
     tracing::info!(scheduled_time = %ev.scheduled_time, report = %snapshot, "nightly report");
     Ok(())
