@@ -35,6 +35,15 @@ pub use nubes_core::*;
 #[cfg(feature = "local")]
 pub use nubes_local as local;
 
+#[cfg(feature = "aws")]
+pub use nubes_aws as aws;
+
+#[cfg(feature = "gcp")]
+pub use nubes_gcp as gcp;
+
+#[cfg(feature = "azure")]
+pub use nubes_azure as azure;
+
 mod logging;
 mod platform;
 
@@ -55,6 +64,9 @@ pub async fn run(app: App) -> Result<(), Error> {
         return Ok(());
     }
     let provider = detect_platform(|name| std::env::var(name).ok())?;
-    logging::init(provider);
+    // Cloud adapters install the log format of their platform themselves.
+    if provider == Provider::Local {
+        logging::init_local();
+    }
     platform::run_on(provider, app).await
 }

@@ -46,22 +46,15 @@ fn not_compiled(provider: Provider) -> Error {
     ))
 }
 
-/// The clear error for a platform whose adapter is compiled in but not yet
-/// part of this version of nubes.
-#[allow(dead_code)]
-fn not_available(provider: Provider) -> Error {
-    Error::config(format!(
-        "the `{provider}` feature is enabled, but this version of nubes has no {provider} adapter yet; \
-         run locally (NUBES_PLATFORM=local) meanwhile"
-    ))
-}
-
 pub(crate) async fn run_on(provider: Provider, app: App) -> Result<(), Error> {
     match provider {
         Provider::Local => run_local(app).await,
-        Provider::Aws if cfg!(feature = "aws") => Err(not_available(provider)),
-        Provider::Gcp if cfg!(feature = "gcp") => Err(not_available(provider)),
-        Provider::Azure if cfg!(feature = "azure") => Err(not_available(provider)),
+        #[cfg(feature = "aws")]
+        Provider::Aws => nubes_aws::run(app).await,
+        #[cfg(feature = "gcp")]
+        Provider::Gcp => nubes_gcp::run(app).await,
+        #[cfg(feature = "azure")]
+        Provider::Azure => nubes_azure::run(app).await,
         other => Err(not_compiled(other)),
     }
 }

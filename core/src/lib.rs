@@ -17,11 +17,13 @@ mod dispatch;
 mod error;
 mod event;
 mod handler;
+mod http_dispatch;
 mod http_service;
 mod outcome;
 mod permanent;
 mod provider;
 mod raw_event;
+mod signal;
 mod trace;
 
 pub use app::{App, ScheduleTrigger};
@@ -35,11 +37,13 @@ pub use event::{
     BodyEncoding, QueueMessage, ScheduledEvent, StorageAction, StorageEvent, encode_body,
 };
 pub use handler::{BoxedHandler, EventHandler};
+pub use http_dispatch::json_error;
 pub use http_service::HttpService;
 pub use outcome::Outcome;
 pub use permanent::{Permanent, ResultExt, is_permanent, permanent};
 pub use provider::{Provider, TriggerKind};
 pub use raw_event::RawEvent;
+pub use signal::shutdown_signal;
 pub use trace::TraceContext;
 
 /// Re-exported: the byte buffer type of bodies.

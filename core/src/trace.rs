@@ -117,6 +117,29 @@ impl TraceContext {
         })
     }
 
+    /// A new root trace with random ids (sampled), for invocations that
+    /// arrived without any trace header.
+    pub fn new_root() -> Self {
+        let trace_id = uuid::Uuid::new_v4().simple().to_string();
+        let span = uuid::Uuid::new_v4().simple().to_string();
+        TraceContext {
+            trace_id: Some(trace_id),
+            span_id: Some(span[..16].to_owned()),
+            sampled: Some(true),
+            xray: None,
+        }
+    }
+
+    /// The trace context of an HTTP request: W3C `traceparent` first, then
+    /// Google's `X-Cloud-Trace-Context`, then AWS's `X-Amzn-Trace-Id`.
+    pub fn from_headers(headers: &http::HeaderMap) -> Option<Self> {
+        let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        get("traceparent")
+            .and_then(TraceContext::from_traceparent)
+            .or_else(|| get("x-cloud-trace-context").and_then(TraceContext::from_cloud_trace))
+            .or_else(|| get("x-amzn-trace-id").and_then(TraceContext::from_xray))
+    }
+
     /// The 32-hex-digit trace id, when known.
     pub fn trace_id(&self) -> Option<&str> {
         self.trace_id.as_deref()
@@ -186,6 +209,36 @@ mod tests {
         assert_eq!(t.span_id(), Some("53995c3f42cd8ad8"));
         assert_eq!(t.sampled(), Some(true));
         assert!(t.xray_header().unwrap().starts_with("Root="));
+    }
+
+    #[test]
+    fn headers_are_tried_in_order() {
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            "x-cloud-trace-context",
+            "105445aa7843bc8bf206b12000100000/10;o=0".parse().unwrap(),
+        );
+        let t = TraceContext::from_headers(&h).unwrap();
+        assert_eq!(t.span_id(), Some("000000000000000a"));
+        h.insert(
+            "traceparent",
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            TraceContext::from_headers(&h).unwrap().trace_id(),
+            Some("0af7651916cd43dd8448eb211c80319c")
+        );
+        assert!(TraceContext::from_headers(&http::HeaderMap::new()).is_none());
+    }
+
+    #[test]
+    fn new_roots_are_valid_and_distinct() {
+        let a = TraceContext::new_root();
+        let b = TraceContext::new_root();
+        assert_ne!(a.trace_id(), b.trace_id());
+        assert!(TraceContext::from_traceparent(&a.traceparent().unwrap()).is_some());
     }
 
     #[test]

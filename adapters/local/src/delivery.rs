@@ -80,18 +80,11 @@ impl Delivery {
         Delivery {
             trigger: trigger.into(),
             id: uuid::Uuid::new_v4().to_string(),
-            trace: new_trace(),
+            trace: TraceContext::new_root(),
             event,
             fate: None,
         }
     }
-}
-
-/// A fresh sampled trace for an event that arrived without one.
-pub(crate) fn new_trace() -> TraceContext {
-    let trace_id = uuid::Uuid::new_v4().simple().to_string();
-    let span_id = &uuid::Uuid::new_v4().simple().to_string()[..16];
-    TraceContext::from_traceparent(&format!("00-{trace_id}-{span_id}-01")).unwrap_or_default()
 }
 
 /// Starts delivering `delivery` in the background; returns at once.

@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use nubes_core::{App, CancellationToken, Error, TriggerKind};
 use tokio::task::JoinHandle;
@@ -151,32 +150,7 @@ pub async fn run(app: App) -> Result<(), Error> {
         }
     }
     eprintln!("  console   {url}/_nubes/");
-    shutdown_signal().await;
+    nubes_core::shutdown_signal().await;
     eprintln!("nubes local runner: shutting down, draining in-flight work");
     server.shutdown().await
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    let _ = Duration::ZERO;
 }

@@ -378,5 +378,5 @@ fn bad_settings_fail_at_start_with_a_clear_message() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("aws"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("aws"), "{stderr}");
 }
