@@ -114,20 +114,20 @@ impl App {
         handler: impl EventHandler<ScheduledEvent>,
     ) -> Self {
         let name = name.into();
-        let schedule = match CronSchedule::parse(cron) {
-            Ok(schedule) => schedule,
-            Err(err) => {
-                self.problems.push(Error::config(format!(
-                    "schedule `{name}`: {}",
-                    err.message()
-                )));
-                return self;
+        // Check the name first so a bad cron does not hide a bad name.
+        if !self.check_name(TriggerKind::Schedule, &name) {
+            return self;
+        }
+        match CronSchedule::parse(cron) {
+            Ok(schedule) => {
+                let handler = BoxedHandler::new(handler);
+                self.schedules
+                    .insert(name, ScheduleTrigger { schedule, handler });
             }
-        };
-        if self.check_name(TriggerKind::Schedule, &name) {
-            let handler = BoxedHandler::new(handler);
-            self.schedules
-                .insert(name, ScheduleTrigger { schedule, handler });
+            Err(err) => self.problems.push(Error::config(format!(
+                "schedule `{name}`: {}",
+                err.message()
+            ))),
         }
         self
     }

@@ -62,6 +62,7 @@ impl LocalConfig {
     /// Reads the settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let d = LocalConfig::default();
+        let lookup = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let host = match lookup("NUBES_HOST") {
             Some(h) if h.trim() == "localhost" => d.host,
             Some(h) => parse_var("NUBES_HOST", &h, "an IP address such as 127.0.0.1")?,
@@ -101,18 +102,8 @@ impl LocalConfig {
                 10_000,
                 "milliseconds",
             )?),
-            run_schedules: read(
-                &lookup,
-                "NUBES_LOCAL_SCHEDULES",
-                d.run_schedules,
-                "true or false",
-            )?,
-            watch_storage: read(
-                &lookup,
-                "NUBES_LOCAL_WATCH",
-                d.watch_storage,
-                "true or false",
-            )?,
+            run_schedules: read_flag(&lookup, "NUBES_LOCAL_SCHEDULES", d.run_schedules)?,
+            watch_storage: read_flag(&lookup, "NUBES_LOCAL_WATCH", d.watch_storage)?,
         })
     }
 }
@@ -126,6 +117,24 @@ fn read<T: FromStr>(
     match lookup(name) {
         Some(value) if !value.trim().is_empty() => parse_var(name, &value, expected),
         _ => Ok(default),
+    }
+}
+
+/// `true/false`, `1/0`, `yes/no`, `on/off`, any case.
+fn read_flag(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: bool,
+) -> Result<bool, Error> {
+    let Some(value) = lookup(name) else {
+        return Ok(default);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(Error::config(format!(
+            "{name}=`{value}` is not valid: expected true or false"
+        ))),
     }
 }
 
@@ -170,6 +179,22 @@ mod tests {
         assert_eq!(c.port, 8080);
         assert_eq!(c.host.to_string(), "0.0.0.0");
         assert_eq!(c.retry_delay, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn blanks_mean_default_and_flags_are_forgiving() {
+        let c = from(&[
+            ("NUBES_HOST", " "),
+            ("NUBES_LOCAL_DIR", ""),
+            ("NUBES_LOCAL_WATCH", "0"),
+            ("NUBES_LOCAL_SCHEDULES", "Yes"),
+        ])
+        .unwrap();
+        assert_eq!(c.host.to_string(), "127.0.0.1");
+        assert_eq!(c.data_dir, PathBuf::from(".nubes"));
+        assert!(!c.watch_storage);
+        assert!(c.run_schedules);
+        assert!(from(&[("NUBES_LOCAL_WATCH", "maybe")]).is_err());
     }
 
     #[test]

@@ -164,10 +164,10 @@ async fn deliver(rt: SharedRuntime, delivery: Delivery) -> Fate {
             Outcome::Permanent(err) => {
                 return Fate::FailedPermanently {
                     attempts: attempt,
-                    error: err.to_string(),
+                    error: err.message().to_owned(),
                 };
             }
-            Outcome::Retry(err) => last_error = err.to_string(),
+            Outcome::Retry(err) => last_error = err.message().to_owned(),
         }
         if attempt == max {
             break;

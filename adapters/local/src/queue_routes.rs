@@ -32,12 +32,7 @@ pub(crate) async fn enqueue(
             &name,
         )));
     }
-    if rt.shutdown.is_cancelled() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Error::platform("the runner is shutting down"),
-        ));
-    }
+    rt.accepting()?;
     let attributes = attributes_from(&headers)?;
     let bytes = Body::new(body)
         .collect_bytes(rt.config.max_body_bytes)
@@ -50,11 +45,7 @@ pub(crate) async fn enqueue(
         name.clone(),
         LocalEvent::Queue(QueueMessage::new("", bytes)),
     );
-    if let Some(trace) = headers
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(TraceContext::from_traceparent)
-    {
+    if let Some(trace) = TraceContext::from_headers(&headers) {
         delivery.trace = trace;
     }
     let id = delivery.id.clone();

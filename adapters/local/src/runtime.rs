@@ -7,6 +7,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::LocalConfig;
 use crate::dead_letters::DeadLetters;
+use crate::json_error::ApiError;
 use crate::storage_folder::StorageFolder;
 
 /// Everything the runner's parts share; one per running server.
@@ -22,3 +23,19 @@ pub(crate) struct Runtime {
 }
 
 pub(crate) type SharedRuntime = Arc<Runtime>;
+
+impl Runtime {
+    /// Refuses new events once shutdown has begun (`503`), so nothing is
+    /// accepted that the runner cannot finish.
+    pub(crate) fn accepting(&self) -> Result<(), ApiError> {
+        if self.shutdown.is_cancelled() {
+            return Err(ApiError::new(
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                nubes_core::Error::platform(
+                    "the runner is shutting down; send the event again later",
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

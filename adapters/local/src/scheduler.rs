@@ -1,7 +1,7 @@
 //! Runs each schedule on its cron, in UTC.
 
-use chrono::Utc;
 use nubes_core::ScheduledEvent;
+use nubes_core::chrono::{self, Utc};
 
 use crate::delivery::{self, Delivery, LocalEvent};
 use crate::runtime::SharedRuntime;
@@ -26,13 +26,18 @@ pub(crate) fn start(rt: &SharedRuntime) {
                         () = rt.shutdown.cancelled() => return,
                     }
                 }
-                tracing::debug!(schedule = %name, scheduled_time = %next, "schedule fired");
-                let event = ScheduledEvent::new(name.clone(), next);
+                // After a sleep of the machine or a clock jump, fire once for
+                // the first missed time, flagged past due, and skip the rest
+                // (as Azure timers do) instead of replaying a burst.
+                let now = Utc::now();
+                let late = now - next > chrono::TimeDelta::seconds(1);
+                tracing::debug!(schedule = %name, scheduled_time = %next, late, "schedule fired");
+                let event = ScheduledEvent::new(name.clone(), next).with_past_due(late);
                 delivery::spawn(
                     &rt,
                     Delivery::new(name.clone(), LocalEvent::Schedule(event)),
                 );
-                after = next;
+                after = next.max(now);
             }
         });
     }

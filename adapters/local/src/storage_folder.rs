@@ -92,7 +92,9 @@ impl StorageFolder {
         key: &str,
         body: AxumBody,
     ) -> Result<StorageEvent, Error> {
-        let dest = object_path(&self.bucket_dir(bucket), key)?;
+        let bucket_dir = self.bucket_dir(bucket);
+        let dest = object_path(&bucket_dir, key)?;
+        check_no_clash(&bucket_dir, &dest, key)?;
         let tmp = self
             .tmp
             .join(format!(".nubes-upload-{}", uuid::Uuid::new_v4().simple()));
@@ -181,6 +183,32 @@ impl StorageFolder {
         }
         events
     }
+}
+
+/// Objects are files, so `a` and `a/b` cannot both exist (S3 and GCS allow
+/// it): say so clearly instead of failing with an I/O error.
+fn check_no_clash(bucket_dir: &Path, dest: &Path, key: &str) -> Result<(), Error> {
+    if dest.is_dir() {
+        return Err(Error::invalid_event(format!(
+            "object key `{key}` is a folder of other objects in the local storage folder, \
+             which cannot also hold an object of that name"
+        )));
+    }
+    let mut ancestor = dest.parent();
+    while let Some(dir) = ancestor {
+        if dir == bucket_dir {
+            break;
+        }
+        if dir.is_file() {
+            let prefix = crate::storage_key::key_of(bucket_dir, dir).unwrap_or_default();
+            return Err(Error::invalid_event(format!(
+                "object key `{key}` needs `{prefix}` to be a folder, but `{prefix}` is an object; \
+                 the local storage folder cannot hold both"
+            )));
+        }
+        ancestor = dir.parent();
+    }
+    Ok(())
 }
 
 /// Regular files below `dir` (symlinks are not followed: they could point out).

@@ -30,6 +30,7 @@ pub(crate) async fn put_object(
     body: AxumBody,
 ) -> Result<Response, ApiError> {
     known_bucket(&rt, &bucket)?;
+    rt.accepting()?;
     let mut event = rt.storage.put(&bucket, &key, body).await?;
     event.content_type = headers
         .get(header::CONTENT_TYPE)
@@ -52,6 +53,7 @@ pub(crate) async fn delete_object(
     Query(wait): Query<WaitParam>,
 ) -> Result<Response, ApiError> {
     known_bucket(&rt, &bucket)?;
+    rt.accepting()?;
     let Some(event) = rt.storage.delete(&bucket, &key)? else {
         return Err(ApiError::not_found(Error::invalid_event(format!(
             "no object `{key}` in bucket `{bucket}`"

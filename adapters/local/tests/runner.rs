@@ -477,6 +477,31 @@ async fn storage_via_http_fires_created_and_deleted_once() {
 }
 
 #[tokio::test]
+async fn an_object_and_a_folder_of_the_same_name_clash_clearly() {
+    let r = Runner::start(1, false).await;
+    let put = |key: &'static str| {
+        r.http
+            .put(r.url(&format!("/_nubes/storage/files/{key}")))
+            .body("x")
+            .send()
+    };
+    assert_eq!(put("cats").await.unwrap().status(), 201);
+    let res = put("cats/tom.txt").await.unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`cats` is an object"),
+        "{body}"
+    );
+    assert_eq!(put("dogs/rex.txt").await.unwrap().status(), 201);
+    assert_eq!(put("dogs").await.unwrap().status(), 400);
+    r.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn files_changed_by_other_programs_fire_events() {
     let r = Runner::start(1, false).await;
     let dir = r.bucket_dir();
