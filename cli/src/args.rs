@@ -1,0 +1,75 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// nubes: write a serverless function once, run it on AWS Lambda, Google Cloud
+/// Run, Azure Functions or locally.
+#[derive(Debug, Parser)]
+#[command(name = "nubes", version)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create a new project from the built-in template (no network needed).
+    New(NewArgs),
+    /// Run the app with the local runner; rebuild and restart when sources change.
+    Dev(DevArgs),
+    /// Send an event to a running app.
+    Invoke(InvokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NewArgs {
+    /// Name of the project (and of the folder created for it).
+    pub(crate) name: String,
+    /// Depend on the nubes checkout at this path (default: the one this
+    /// command was built from).
+    #[arg(long, conflicts_with = "nubes_version")]
+    pub(crate) nubes_path: Option<PathBuf>,
+    /// Depend on this published version of nubes instead of a checkout.
+    #[arg(long)]
+    pub(crate) nubes_version: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DevArgs {
+    /// The package to run (needed in a workspace with several binaries).
+    #[arg(short, long)]
+    pub(crate) package: Option<String>,
+    /// Port of the local runner.
+    #[arg(long, default_value_t = 3000)]
+    pub(crate) port: u16,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InvokeArgs {
+    /// The trigger (queue, bucket or schedule name) to send the event to.
+    pub(crate) trigger: String,
+    /// Read the event body from this file.
+    #[arg(long, conflicts_with = "body")]
+    pub(crate) event: Option<PathBuf>,
+    /// The event body as text.
+    #[arg(long)]
+    pub(crate) body: Option<String>,
+    /// Object key, for storage triggers.
+    #[arg(long)]
+    pub(crate) key: Option<String>,
+    /// Message attribute `KEY=VALUE`, for queue triggers (repeatable).
+    #[arg(long = "attr", value_parser = parse_attribute)]
+    pub(crate) attributes: Vec<(String, String)>,
+    /// Base URL of the running app.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    pub(crate) url: String,
+}
+
+fn parse_attribute(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
