@@ -15,9 +15,11 @@ use tokio::sync::oneshot;
 
 use crate::dead_letters::DeadLetter;
 use crate::runtime::SharedRuntime;
+use crate::spool::SpoolRecord;
 
 /// A neutral event waiting for delivery.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "event", rename_all = "snake_case")]
 pub(crate) enum LocalEvent {
     Queue(QueueMessage),
     Storage(StorageEvent),
@@ -53,7 +55,8 @@ pub(crate) enum Fate {
     FailedPermanently { attempts: u32, error: String },
     /// Every attempt failed; the event is in the dead letters.
     DeadLettered { attempts: u32, error: String },
-    /// The runner shut down while the event waited for a retry.
+    /// The runner shut down while the event waited for a retry; it stays in
+    /// the spool and is redelivered when the runner starts again.
     Abandoned { attempts: u32, error: String },
 }
 
@@ -72,6 +75,8 @@ pub(crate) struct Delivery {
     pub(crate) id: String,
     pub(crate) trace: TraceContext,
     pub(crate) event: LocalEvent,
+    /// Attempts already made (non-zero when resumed from the spool).
+    attempts_done: u32,
     fate: Option<oneshot::Sender<Fate>>,
 }
 
@@ -82,13 +87,43 @@ impl Delivery {
             id: uuid::Uuid::new_v4().to_string(),
             trace: TraceContext::new_root(),
             event,
+            attempts_done: 0,
             fate: None,
+        }
+    }
+
+    /// A delivery resumed from the spool after a restart.
+    pub(crate) fn resumed(record: SpoolRecord) -> Self {
+        Delivery {
+            trace: record
+                .traceparent
+                .as_deref()
+                .and_then(TraceContext::from_traceparent)
+                .unwrap_or_else(TraceContext::new_root),
+            trigger: record.trigger,
+            id: record.id,
+            event: record.event,
+            attempts_done: record.attempts_done,
+            fate: None,
+        }
+    }
+
+    fn record(&self, attempts_done: u32) -> SpoolRecord {
+        SpoolRecord {
+            id: self.id.clone(),
+            trigger: self.trigger.clone(),
+            traceparent: self.trace.traceparent(),
+            event: self.event.clone(),
+            attempts_done,
         }
     }
 }
 
-/// Starts delivering `delivery` in the background; returns at once.
-pub(crate) fn spawn(rt: &SharedRuntime, mut delivery: Delivery) {
+/// Stores `delivery` in the spool, then starts delivering it in the
+/// background. Fails (and delivers nothing) when it cannot be stored: an event
+/// is accepted only once it cannot be lost.
+pub(crate) fn spawn(rt: &SharedRuntime, mut delivery: Delivery) -> Result<(), nubes_core::Error> {
+    rt.spool.save(&delivery.record(delivery.attempts_done))?;
     let rt2 = rt.clone();
     let notify = delivery.fate.take();
     rt.deliveries.spawn(async move {
@@ -97,18 +132,23 @@ pub(crate) fn spawn(rt: &SharedRuntime, mut delivery: Delivery) {
             let _ = tx.send(fate);
         }
     });
+    Ok(())
 }
 
 /// Starts delivering `delivery`; with `wait`, resolves to its fate once known.
-pub(crate) async fn submit(rt: &SharedRuntime, mut delivery: Delivery, wait: bool) -> Option<Fate> {
+pub(crate) async fn submit(
+    rt: &SharedRuntime,
+    mut delivery: Delivery,
+    wait: bool,
+) -> Result<Option<Fate>, nubes_core::Error> {
     if !wait {
-        spawn(rt, delivery);
-        return None;
+        spawn(rt, delivery)?;
+        return Ok(None);
     }
     let (tx, rx) = oneshot::channel();
     delivery.fate = Some(tx);
-    spawn(rt, delivery);
-    rx.await.ok()
+    spawn(rt, delivery)?;
+    Ok(rx.await.ok())
 }
 
 /// The reply of an event endpoint: `202 {"id",…extra}` at once, or with
@@ -118,13 +158,13 @@ pub(crate) async fn reply(
     delivery: Delivery,
     wait: bool,
     extra: serde_json::Value,
-) -> axum::response::Response {
+) -> Result<axum::response::Response, crate::json_error::ApiError> {
     use axum::response::IntoResponse as _;
     let mut body = serde_json::json!({ "id": delivery.id });
     if let (Some(obj), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
         obj.extend(extra);
     }
-    let status = match submit(rt, delivery, wait).await {
+    let status = match submit(rt, delivery, wait).await? {
         None => http::StatusCode::ACCEPTED,
         Some(fate) => {
             if let (Some(obj), Ok(serde_json::Value::Object(fate))) =
@@ -135,14 +175,23 @@ pub(crate) async fn reply(
             http::StatusCode::OK
         }
     };
-    (status, axum::Json(body)).into_response()
+    Ok((status, axum::Json(body)).into_response())
 }
 
 async fn deliver(rt: SharedRuntime, delivery: Delivery) -> Fate {
+    let fate = attempt_all(&rt, &delivery).await;
+    // Abandoned events stay in the spool for the next start.
+    if !matches!(fate, Fate::Abandoned { .. }) {
+        rt.spool.remove(&delivery.id);
+    }
+    fate
+}
+
+async fn attempt_all(rt: &SharedRuntime, delivery: &Delivery) -> Fate {
     let kind = delivery.event.kind();
     let max = rt.config.max_attempts;
-    let mut last_error = String::new();
-    for attempt in 1..=max {
+    let mut last_error = String::from("no attempts left");
+    for attempt in delivery.attempts_done + 1..=max {
         let ctx = Context::builder(Provider::Local, kind, delivery.trigger.clone())
             .invocation_id(delivery.id.clone())
             .attempt(attempt)
@@ -172,13 +221,16 @@ async fn deliver(rt: SharedRuntime, delivery: Delivery) -> Fate {
         if attempt == max {
             break;
         }
+        if let Err(e) = rt.spool.save(&delivery.record(attempt)) {
+            tracing::error!(id = %delivery.id, error = %e, "could not record the failed attempt; a restart would repeat it");
+        }
         tokio::select! {
             () = tokio::time::sleep(rt.config.retry_delay) => {}
             () = rt.shutdown.cancelled() => {
                 tracing::error!(
                     id = %delivery.id, trigger = %delivery.trigger, %kind, attempt,
                     event = %delivery.event.to_json(),
-                    "shutting down with this event awaiting redelivery; it was not handled, send it again"
+                    "shutting down with this event awaiting redelivery; it stays in the spool and is redelivered at the next start"
                 );
                 return Fate::Abandoned { attempts: attempt, error: last_error };
             }

@@ -40,6 +40,7 @@ mod runtime;
 mod schedule_routes;
 mod scheduler;
 mod server;
+mod spool;
 mod storage_folder;
 mod storage_key;
 mod storage_routes;

@@ -56,7 +56,7 @@ pub(crate) async fn enqueue(
         msg.published_at = Some(chrono::Utc::now());
         msg.ordering_key = header_text(&headers, ORDERING_KEY)?;
     }
-    Ok(delivery::reply(&rt, delivery, wait.wait, serde_json::json!({})).await)
+    delivery::reply(&rt, delivery, wait.wait, serde_json::json!({})).await
 }
 
 /// Lists the queue's dead letters.

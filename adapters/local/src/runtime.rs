@@ -8,6 +8,7 @@ use tokio_util::task::TaskTracker;
 use crate::LocalConfig;
 use crate::dead_letters::DeadLetters;
 use crate::json_error::ApiError;
+use crate::spool::Spool;
 use crate::storage_folder::StorageFolder;
 
 /// Everything the runner's parts share; one per running server.
@@ -16,6 +17,8 @@ pub(crate) struct Runtime {
     pub(crate) config: LocalConfig,
     pub(crate) dead_letters: DeadLetters,
     pub(crate) storage: StorageFolder,
+    /// Unfinished events, on disk.
+    pub(crate) spool: Spool,
     /// Every event delivery runs on this tracker so shutdown can wait for them.
     pub(crate) deliveries: TaskTracker,
     /// Cancelled when shutdown begins.

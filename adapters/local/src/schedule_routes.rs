@@ -24,5 +24,5 @@ pub(crate) async fn fire(
     rt.accepting()?;
     let event = ScheduledEvent::new(name.clone(), chrono::Utc::now());
     let delivery = Delivery::new(name, LocalEvent::Schedule(event));
-    Ok(delivery::reply(&rt, delivery, wait.wait, serde_json::json!({})).await)
+    delivery::reply(&rt, delivery, wait.wait, serde_json::json!({})).await
 }

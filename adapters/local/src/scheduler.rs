@@ -33,10 +33,12 @@ pub(crate) fn start(rt: &SharedRuntime) {
                 let late = now - next > chrono::TimeDelta::seconds(1);
                 tracing::debug!(schedule = %name, scheduled_time = %next, late, "schedule fired");
                 let event = ScheduledEvent::new(name.clone(), next).with_past_due(late);
-                delivery::spawn(
+                if let Err(e) = delivery::spawn(
                     &rt,
                     Delivery::new(name.clone(), LocalEvent::Schedule(event)),
-                );
+                ) {
+                    tracing::error!(schedule = %name, scheduled_time = %next, error = %e, "schedule firing could not be stored and was skipped");
+                }
                 after = next.max(now);
             }
         });

@@ -9,7 +9,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::LocalConfig;
 use crate::dead_letters::DeadLetters;
+use crate::delivery::{self, Delivery};
 use crate::runtime::{Runtime, SharedRuntime};
+use crate::spool::Spool;
 use crate::storage_folder::StorageFolder;
 use crate::{router, scheduler, watcher};
 
@@ -50,6 +52,8 @@ pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> 
     let addr = listener
         .local_addr()
         .map_err(|e| Error::platform(format!("reading the bound address: {e}")))?;
+    let dead_letters = DeadLetters::open(&config.data_dir)?;
+    let spool = Spool::open(&config.data_dir)?;
     let has_storage = description
         .triggers
         .iter()
@@ -57,11 +61,13 @@ pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> 
     let rt: SharedRuntime = Arc::new(Runtime {
         app,
         config,
-        dead_letters: DeadLetters::default(),
+        dead_letters,
+        spool,
         storage,
         deliveries: TaskTracker::new(),
         shutdown: CancellationToken::new(),
     });
+    resume_spooled(&rt);
     if rt.config.watch_storage && has_storage {
         watcher::start(&rt)?;
     }
@@ -73,6 +79,32 @@ pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> 
         .with_graceful_shutdown(async move { token.cancelled().await });
     let server = tokio::spawn(async move { serve.await });
     Ok(LocalServer { addr, rt, server })
+}
+
+/// Redelivers the events an earlier run accepted but did not finish.
+fn resume_spooled(rt: &SharedRuntime) {
+    let records = rt.spool.load();
+    if records.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        count = records.len(),
+        "resuming events left unfinished by an earlier run"
+    );
+    for record in records {
+        let kind = match &record.event {
+            delivery::LocalEvent::Queue(_) => TriggerKind::Queue,
+            delivery::LocalEvent::Storage(_) => TriggerKind::Storage,
+            delivery::LocalEvent::Schedule(_) => TriggerKind::Schedule,
+        };
+        if !rt.app.has_trigger(kind, &record.trigger) {
+            tracing::error!(id = %record.id, trigger = %record.trigger, %kind, "spooled event for a trigger this app no longer registers; left in the spool");
+            continue;
+        }
+        if let Err(e) = delivery::spawn(rt, Delivery::resumed(record)) {
+            tracing::error!(error = %e, "could not resume a spooled event");
+        }
+    }
 }
 
 impl LocalServer {

@@ -38,7 +38,7 @@ pub(crate) async fn put_object(
         .map(str::to_owned);
     let extra = serde_json::json!({ "bucket": bucket, "key": key, "size": event.size });
     let delivery = Delivery::new(bucket, LocalEvent::Storage(event));
-    let mut response = delivery::reply(&rt, delivery, wait.wait, extra).await;
+    let mut response = delivery::reply(&rt, delivery, wait.wait, extra).await?;
     if response.status() == StatusCode::ACCEPTED {
         // The object exists now; only its event is still pending.
         *response.status_mut() = StatusCode::CREATED;
@@ -61,7 +61,7 @@ pub(crate) async fn delete_object(
     };
     let extra = serde_json::json!({ "bucket": bucket, "key": key });
     let delivery = Delivery::new(bucket, LocalEvent::Storage(event));
-    let mut response = delivery::reply(&rt, delivery, wait.wait, extra).await;
+    let mut response = delivery::reply(&rt, delivery, wait.wait, extra).await?;
     if response.status() == StatusCode::ACCEPTED {
         *response.status_mut() = StatusCode::OK;
     }

@@ -69,7 +69,11 @@ async fn reconcile_loop(rt: SharedRuntime, mut rx: mpsc::UnboundedReceiver<PathB
             for event in events {
                 tracing::debug!(bucket = %event.bucket, key = %event.key, action = event.action.as_str(), "storage folder changed");
                 let trigger = event.bucket.clone();
-                delivery::spawn(&rt, Delivery::new(trigger, LocalEvent::Storage(event)));
+                if let Err(e) =
+                    delivery::spawn(&rt, Delivery::new(trigger, LocalEvent::Storage(event)))
+                {
+                    tracing::error!(error = %e, "storage event could not be stored and was skipped");
+                }
             }
         }
     }

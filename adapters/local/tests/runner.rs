@@ -110,12 +110,26 @@ struct Runner {
 
 impl Runner {
     async fn start(max_attempts: u32, run_schedules: bool) -> Runner {
-        let dir = tempfile::tempdir().unwrap();
+        Runner::start_in(
+            tempfile::tempdir().unwrap(),
+            max_attempts,
+            run_schedules,
+            Duration::from_millis(20),
+        )
+        .await
+    }
+
+    async fn start_in(
+        dir: tempfile::TempDir,
+        max_attempts: u32,
+        run_schedules: bool,
+        retry_delay: Duration,
+    ) -> Runner {
         let seen = Seen::default();
         let mut config = LocalConfig::default();
         config.port = 0;
         config.data_dir = dir.path().join(".nubes");
-        config.retry_delay = Duration::from_millis(20);
+        config.retry_delay = retry_delay;
         config.max_attempts = max_attempts;
         config.max_body_bytes = 1024;
         config.run_schedules = run_schedules;
@@ -678,4 +692,84 @@ async fn invalid_apps_fail_at_start() {
     .unwrap_err();
     assert_eq!(err.kind(), nubes_core::ErrorKind::Config);
     assert!(err.to_string().contains("seconds"), "{err}");
+}
+
+#[tokio::test]
+async fn events_awaiting_a_retry_survive_a_restart_and_dead_letters_persist() {
+    // First run: the retry delay is long, so the message waits in the spool.
+    let r = Runner::start_in(
+        tempfile::tempdir().unwrap(),
+        3,
+        false,
+        Duration::from_secs(60),
+    )
+    .await;
+    let res = r
+        .http
+        .post(r.url("/_nubes/queues/jobs"))
+        .body("fail")
+        .send()
+        .await
+        .unwrap();
+    let id = res.json::<Value>().await.unwrap()["id"].clone();
+    r.seen
+        .wait_for("the first attempt", |s| !s.is_empty())
+        .await;
+    let Runner { server, dir, .. } = r;
+    server.shutdown().await.unwrap();
+    assert_eq!(
+        std::fs::read_dir(dir.path().join(".nubes/spool"))
+            .unwrap()
+            .count(),
+        1,
+        "the message is spooled"
+    );
+
+    // Second run on the same folder: attempts 2 and 3, then the dead letter.
+    let r = Runner::start_in(dir, 3, false, Duration::from_millis(20)).await;
+    let seen = r.seen.wait_for("attempts 2 and 3", |s| s.len() >= 2).await;
+    let attempts: Vec<_> = seen.iter().map(|v| v["attempt"].clone()).collect();
+    assert_eq!(attempts, [json!(2), json!(3)]);
+    assert!(seen.iter().all(|v| v["id"] == id));
+    let dead = loop {
+        let dead: Value = r
+            .http
+            .get(r.url("/_nubes/queues/jobs/dead"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !dead.as_array().unwrap().is_empty() {
+            break dead;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(dead[0]["id"], id);
+    let Runner { server, dir, .. } = r;
+    server.shutdown().await.unwrap();
+    assert_eq!(
+        std::fs::read_dir(dir.path().join(".nubes/spool"))
+            .unwrap()
+            .count(),
+        0,
+        "finished events leave the spool"
+    );
+
+    // Third run: the dead letter is still listed, nothing is redelivered.
+    let r = Runner::start_in(dir, 3, false, Duration::from_millis(20)).await;
+    let dead: Value = r
+        .http
+        .get(r.url("/_nubes/queues/jobs/dead"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dead[0]["id"], id);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(r.seen.all().is_empty());
+    r.server.shutdown().await.unwrap();
 }

@@ -26,13 +26,16 @@ fn free_port() -> u16 {
 
 impl Echo {
     async fn start() -> Echo {
-        let dir = tempfile::tempdir().unwrap();
+        Echo::start_in(tempfile::tempdir().unwrap(), "50").await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, retry_delay_ms: &str) -> Echo {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_echo"))
             .current_dir(dir.path())
             .env("PORT", port.to_string())
             .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl"))
-            .env("NUBES_LOCAL_RETRY_DELAY_MS", "50")
+            .env("NUBES_LOCAL_RETRY_DELAY_MS", retry_delay_ms)
             .env("NUBES_LOCAL_MAX_ATTEMPTS", "3")
             .env("NUBES_LOCAL_SCHEDULES", "false")
             .env("RUST_LOG", "warn")
@@ -330,6 +333,64 @@ async fn storage_schedule_and_traversal() {
     }
     assert!(!echo.dir.path().join(".nubes/storage/escape").exists());
     assert!(!Path::new(&echo.dir.path().join("escape")).exists());
+    assert!(echo.terminate().success());
+}
+
+#[tokio::test]
+async fn a_crash_loses_no_message() {
+    // A message waits for its retry when the process is killed outright.
+    let echo = Echo::start_in(tempfile::tempdir().unwrap(), "60000").await;
+    let res = echo
+        .http
+        .post(echo.url("/_nubes/queues/orders"))
+        .body("fail")
+        .send()
+        .await
+        .unwrap();
+    let id = res.json::<Value>().await.unwrap()["id"].clone();
+    echo.wait_lines(|l| l.len() == 1).await;
+    let mut echo = echo;
+    echo.child.kill().unwrap(); // SIGKILL: no chance to clean up
+    echo.child.wait().unwrap();
+    let dir = std::mem::replace(&mut echo.dir, tempfile::tempdir().unwrap());
+    drop(echo);
+
+    // Restarted on the same folder, it redelivers the message: attempts 2, 3, then dead.
+    let echo = Echo::start_in(dir, "50").await;
+    let lines = echo.wait_lines(|l| l.len() == 3).await;
+    let attempts: Vec<_> = lines
+        .iter()
+        .map(|l| (l["id"].clone(), l["attempt"].clone()))
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (id.clone(), json!(1)),
+            (id.clone(), json!(2)),
+            (id.clone(), json!(3))
+        ]
+    );
+    let started = Instant::now();
+    loop {
+        let dead: Value = echo
+            .http
+            .get(echo.url("/_nubes/queues/orders/dead"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if dead.as_array().is_some_and(|d| d.len() == 1) {
+            assert_eq!(dead[0]["id"], id);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no dead letter: {dead}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     assert!(echo.terminate().success());
 }
 
