@@ -773,3 +773,74 @@ async fn events_awaiting_a_retry_survive_a_restart_and_dead_letters_persist() {
     assert!(r.seen.all().is_empty());
     r.server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_thousand_messages_with_transient_failures_are_all_handled_once() {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    let successes: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let failures = Arc::new(AtomicU32::new(0));
+    let (ok, failed) = (successes.clone(), failures.clone());
+    let app = App::new().on_queue("bulk", move |msg: QueueMessage, _ctx: Context| {
+        let (ok, failed) = (ok.clone(), failed.clone());
+        async move {
+            let n: u32 = msg.text()?.parse()?;
+            // Every tenth message fails its first two deliveries.
+            if n % 10 == 0 && msg.attempt <= 2 {
+                failed.fetch_add(1, Ordering::Relaxed);
+                return Err::<(), BoxError>("transient failure".into());
+            }
+            *ok.lock().unwrap().entry(msg.id.clone()).or_default() += 1;
+            Ok(())
+        }
+    });
+    let mut config = LocalConfig::default();
+    config.port = 0;
+    config.data_dir = dir.path().join(".nubes");
+    config.retry_delay = Duration::from_millis(10);
+    config.max_attempts = 5;
+    config.run_schedules = false;
+    let server = start(app, config).await.unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/_nubes/queues/bulk", server.url());
+    let mut ids = Vec::new();
+    for n in 0..1000u32 {
+        let res = http.post(&url).body(n.to_string()).send().await.unwrap();
+        assert_eq!(res.status(), 202);
+        ids.push(
+            res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let started = std::time::Instant::now();
+    while successes.lock().unwrap().len() < 1000 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "only {} handled",
+            successes.lock().unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.shutdown().await.unwrap();
+    let successes = successes.lock().unwrap();
+    assert!(
+        ids.iter().all(|id| successes.get(id) == Some(&1)),
+        "every message handled exactly once"
+    );
+    assert_eq!(
+        failures.load(Ordering::Relaxed),
+        200,
+        "100 messages failed twice each"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join(".nubes/spool"))
+            .unwrap()
+            .count(),
+        0,
+        "nothing left unfinished"
+    );
+}
