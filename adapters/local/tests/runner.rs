@@ -788,7 +788,7 @@ async fn a_thousand_messages_with_transient_failures_are_all_handled_once() {
         async move {
             let n: u32 = msg.text()?.parse()?;
             // Every tenth message fails its first two deliveries.
-            if n % 10 == 0 && msg.attempt <= 2 {
+            if n.is_multiple_of(10) && msg.attempt <= 2 {
                 failed.fetch_add(1, Ordering::Relaxed);
                 return Err::<(), BoxError>("transient failure".into());
             }
