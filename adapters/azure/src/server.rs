@@ -1,0 +1,107 @@
+//! Starting, running and stopping the custom-handler server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use nubes_core::{App, CancellationToken, Error, TriggerKind};
+use tokio::task::JoinHandle;
+
+use crate::runtime::{Runtime, SharedRuntime};
+use crate::{AzureConfig, logs, router};
+
+/// A running custom handler. Stop it with [`AzureServer::shutdown`].
+#[derive(Debug)]
+pub struct AzureServer {
+    addr: SocketAddr,
+    rt: SharedRuntime,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+/// Validates `app`, binds `config.host:config.port` and serves the
+/// custom-handler protocol in the background. Returns once the port accepts
+/// connections (the host waits for that, at most 60 s).
+pub async fn start(app: App, config: AzureConfig) -> Result<AzureServer, Error> {
+    app.validate()?;
+    let http_function = &config.http_function;
+    if app.http_service().is_some()
+        && [
+            TriggerKind::Queue,
+            TriggerKind::Storage,
+            TriggerKind::Schedule,
+        ]
+        .into_iter()
+        .any(|kind| app.has_trigger(kind, http_function))
+    {
+        return Err(Error::config(format!(
+            "the trigger `{http_function}` has the name of the HTTP function; rename the \
+             trigger or set NUBES_AZURE_HTTP_FUNCTION to another function name"
+        )));
+    }
+    let addr = SocketAddr::new(config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        Error::platform(format!(
+            "cannot listen on {addr} (FUNCTIONS_CUSTOMHANDLER_PORT): {e}"
+        ))
+        .with_source(e)
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::platform(format!("reading the bound address: {e}")))?;
+    let rt: SharedRuntime = Arc::new(Runtime {
+        app,
+        config,
+        shutdown: CancellationToken::new(),
+    });
+    let token = rt.shutdown.clone();
+    let serve = axum::serve(listener, router::build(rt.clone()))
+        .with_graceful_shutdown(async move { token.cancelled().await });
+    let server = tokio::spawn(async move { serve.await });
+    Ok(AzureServer { addr, rt, server })
+}
+
+impl AzureServer {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections and waits, up to the grace period, for
+    /// in-flight invocations to finish.
+    pub async fn shutdown(self) -> Result<(), Error> {
+        let grace = self.rt.config.shutdown_grace;
+        self.rt.shutdown.cancel();
+        let mut server = self.server;
+        match tokio::time::timeout(grace, &mut server).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(Error::platform(format!(
+                "the server stopped with an error: {e}"
+            ))),
+            Ok(Err(e)) => Err(Error::platform(format!("the server task failed: {e}"))),
+            Err(_) => {
+                server.abort();
+                tracing::error!(
+                    grace_ms = grace.as_millis() as u64,
+                    "invocations still running after the grace period were cut off"
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Runs `app` as an Azure Functions custom handler: settings from the
+/// environment, JSON logs on stdout, until SIGTERM / Ctrl-C, then drains.
+pub async fn run(app: App) -> Result<(), Error> {
+    let config = AzureConfig::from_env()?;
+    logs::init();
+    let server = start(app, config).await?;
+    tracing::info!(address = %server.local_addr(), "nubes Azure Functions custom handler ready");
+    nubes_core::shutdown_signal().await;
+    tracing::info!("shutting down, draining in-flight invocations");
+    server.shutdown().await
+}

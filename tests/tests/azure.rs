@@ -1,0 +1,195 @@
+//! The Azure Functions custom-handler adapter passes the conformance suite.
+//!
+//! The adapter's server runs in-process; each delivery is the request the
+//! Functions host would send for the generated `function.json` files:
+//! `queueTrigger` (or `serviceBusTrigger` when the message has properties,
+//! which Storage queues cannot carry), `blobTrigger`, `timerTrigger`, and
+//! proxied plain HTTP for the app's routes. A `200` reply completes the
+//! invocation; anything else makes the host retry.
+
+#![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
+
+use nubes_azure::{AzureConfig, AzureServer};
+use nubes_conformance::{
+    HttpReply, Platform, Recorder, Verdict, conformance_app, conformance_tests,
+};
+use serde_json::{Value, json};
+
+struct Azure {
+    server: AzureServer,
+    http: reqwest::Client,
+}
+
+async fn setup() -> (Azure, Recorder) {
+    let recorder = Recorder::new();
+    let server = nubes_azure::start(conformance_app(&recorder), AzureConfig::default())
+        .await
+        .expect("handler starts");
+    (
+        Azure {
+            server,
+            http: reqwest::Client::new(),
+        },
+        recorder,
+    )
+}
+
+/// Standard padded base64, as the host sends `dataType: binary` payloads
+/// (this crate has no base64 dependency; the encoder is ten lines).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn sys(method: &str) -> Value {
+    json!({"MethodName": method, "UtcNow": "2026-11-28T03:00:00.0000001Z",
+        "RandGuid": "24ad4c06-24ad-4e5b-8294-3da9714877e9"})
+}
+
+impl Azure {
+    async fn invoke(&self, function: &str, payload: Value) -> Verdict {
+        let res = self
+            .http
+            .post(format!("{}/{function}", self.server.url()))
+            .header("content-type", "application/json")
+            .header(
+                "x-azure-functions-invocationid",
+                "7b0e8a1f-4ad6-4c3e-9a57-0c9e6b9f3c21",
+            )
+            .body(payload.to_string())
+            .send()
+            .await
+            .expect("handler reachable");
+        if res.status() != 200 {
+            // Failures are JSON too, except for a function the app lacks: with
+            // HTTP routes, that request is the routes' to answer (a 404).
+            return Verdict::Retry;
+        }
+        let reply: Value = res.json().await.expect("JSON reply");
+        assert!(reply["Logs"].is_array(), "reply has Logs: {reply}");
+        Verdict::Acknowledged
+    }
+}
+
+impl Platform for Azure {
+    fn name(&self) -> &'static str {
+        "azure"
+    }
+
+    async fn deliver_queue(
+        &self,
+        trigger: &str,
+        body: &[u8],
+        attributes: &[(&str, &str)],
+    ) -> Verdict {
+        let data = json!({"messageBase64": base64(body)});
+        let metadata = if attributes.is_empty() {
+            json!({
+                "DequeueCount": 1, "Id": "800ae4b3-bdd2-4c08-badd-f08e5a34b865",
+                "InsertionTime": "2026-11-28T02:59:58+00:00",
+                "PopReceipt": "AgAAAAMAAAAAAAAAAgtnj8x+1QE=", "sys": sys(trigger),
+            })
+        } else {
+            let props: serde_json::Map<String, Value> = attributes
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+                .collect();
+            json!({
+                "DeliveryCount": "1", "MessageId": "\"4e773554-f6b7-4ea2-b07d-4c5fd5aba741\"",
+                "SequenceNumber": "1", "EnqueuedTimeUtc": "2026-11-28T02:59:58",
+                "ApplicationProperties": props, "UserProperties": props, "sys": sys(trigger),
+            })
+        };
+        self.invoke(trigger, json!({"Data": data, "Metadata": metadata}))
+            .await
+    }
+
+    async fn deliver_storage_created(&self, bucket: &str, key: &str, content: &[u8]) -> Verdict {
+        let encoded_key = key.replace(' ', "%20");
+        let payload = json!({
+            "Data": {"blobBase64": base64(content)},
+            "Metadata": {
+                "Uri": format!("https://acct.blob.core.windows.net/{bucket}/{encoded_key}"),
+                "Properties": {"ContentLength": content.len(), "ContentType": "text/plain"},
+                "name": key,
+                "sys": sys(bucket),
+            }
+        });
+        self.invoke(bucket, payload).await
+    }
+
+    async fn deliver_schedule(&self, name: &str) -> Verdict {
+        let payload = json!({
+            "Data": {"timer": {
+                "Schedule": {"AdjustForDST": true},
+                "ScheduleStatus": {"Last": "2026-11-27T03:00:00Z", "Next": "2026-11-28T03:00:00Z",
+                    "LastUpdated": "2026-11-27T03:00:00Z"},
+                "IsPastDue": false,
+            }},
+            "Metadata": {"sys": sys(name)},
+        });
+        self.invoke(name, payload).await
+    }
+
+    async fn http(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpReply {
+        // With `enableProxyingHttpRequest` the host forwards the request as is.
+        let mut req = self
+            .http
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path_and_query}", self.server.url()),
+            )
+            .body(body.to_vec());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("handler reachable");
+        let status = res.status().as_u16();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        HttpReply {
+            status,
+            headers,
+            body: res.bytes().await.expect("body").to_vec(),
+        }
+    }
+}
+
+conformance_tests!(setup());
+
+#[test]
+fn base64_encoder_matches_the_standard() {
+    assert_eq!(base64(b""), "");
+    assert_eq!(base64(b"f"), "Zg==");
+    assert_eq!(base64(b"fo"), "Zm8=");
+    assert_eq!(base64(b"foo"), "Zm9v");
+    assert_eq!(base64(&[0, 0xff]), "AP8=");
+}
