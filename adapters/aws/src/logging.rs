@@ -1,0 +1,239 @@
+//! Log lines CloudWatch understands: one JSON object per line with `timestamp`,
+//! `level`, `message`, `requestId` and `traceId` (or plain text when
+//! `AWS_LAMBDA_LOG_FORMAT=Text`), filtered by `AWS_LAMBDA_LOG_LEVEL`.
+
+use std::fmt;
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Map, Value};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::{Context, SubscriberExt as _};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{Layer, Registry};
+
+/// The span every invocation runs in; its `requestId` / `traceId` go on each line.
+pub(crate) const INVOCATION_SPAN: &str = "lambda_invocation";
+
+/// Installs the Lambda log format unless the application set a subscriber.
+pub(crate) fn init(lookup: impl Fn(&str) -> Option<String>) {
+    let filter = filter(&lookup);
+    let text = lookup("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("text"));
+    // `try_init` fails only when a subscriber is already set: the user's wins.
+    let _ = if text {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::io::stdout)
+            .compact()
+            .try_init()
+            .map_err(|e| e.to_string())
+    } else {
+        json_subscriber(filter, std::io::stdout)
+            .try_init()
+            .map_err(|e| e.to_string())
+    };
+}
+
+/// `RUST_LOG` when set, else `AWS_LAMBDA_LOG_LEVEL` (Lambda's names), else `info`.
+fn filter(lookup: &impl Fn(&str) -> Option<String>) -> EnvFilter {
+    if let Some(directives) = lookup("RUST_LOG").filter(|v| !v.trim().is_empty())
+        && let Ok(filter) = EnvFilter::try_new(directives)
+    {
+        return filter;
+    }
+    let level = match lookup("AWS_LAMBDA_LOG_LEVEL")
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "TRACE" => "trace",
+        "DEBUG" => "debug",
+        "WARN" => "warn",
+        "ERROR" | "FATAL" => "error",
+        _ => "info",
+    };
+    EnvFilter::new(level)
+}
+
+/// The JSON subscriber, writing to `writer`.
+pub(crate) fn json_subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    Registry::default()
+        .with(filter)
+        .with(InvocationIdsLayer)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .event_format(CloudWatchJson)
+                .with_writer(writer),
+        )
+}
+
+/// The ids of the invocation a span belongs to, stored in its extensions.
+#[derive(Clone, Default)]
+struct InvocationIds {
+    request_id: String,
+    trace_id: String,
+}
+
+impl Visit for InvocationIds {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "requestId" => value.clone_into(&mut self.request_id),
+            "traceId" => value.clone_into(&mut self.trace_id),
+            _ => {}
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.record_str(field, &format!("{value:?}"));
+    }
+}
+
+/// Remembers the ids of each invocation span so every line can carry them.
+struct InvocationIdsLayer;
+
+impl<S> Layer<S> for InvocationIdsLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if attrs.metadata().name() != INVOCATION_SPAN {
+            return;
+        }
+        let mut ids = InvocationIds::default();
+        attrs.record(&mut ids);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(ids);
+        }
+    }
+}
+
+/// Collects an event's fields as JSON.
+struct JsonFields(Map<String, Value>);
+
+impl Visit for JsonFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0
+            .insert(field.name().to_owned(), Value::String(value.to_owned()));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().to_owned(), value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().to_owned(), value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().to_owned(), value.into());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0
+            .insert(field.name().to_owned(), Value::String(format!("{value:?}")));
+    }
+}
+
+/// CloudWatch's JSON log shape.
+struct CloudWatchJson;
+
+impl<S, N> FormatEvent<S, N> for CloudWatchJson
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut fields = JsonFields(Map::new());
+        event.record(&mut fields);
+        let mut line = Map::new();
+        line.insert(
+            "timestamp".into(),
+            Value::String(Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)),
+        );
+        let level = event.metadata().level().as_str();
+        line.insert("level".into(), Value::String(level.to_owned()));
+        line.insert(
+            "message".into(),
+            fields
+                .0
+                .remove("message")
+                .unwrap_or(Value::String(String::new())),
+        );
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope {
+                if let Some(ids) = span.extensions().get::<InvocationIds>() {
+                    line.insert("requestId".into(), Value::String(ids.request_id.clone()));
+                    line.insert("traceId".into(), Value::String(ids.trace_id.clone()));
+                    break;
+                }
+            }
+        }
+        line.insert(
+            "target".into(),
+            Value::String(event.metadata().target().to_owned()),
+        );
+        for (k, v) in fields.0 {
+            line.entry(k).or_insert(v);
+        }
+        writeln!(writer, "{}", Value::Object(line))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_are_json_with_request_and_trace_ids() {
+        let buffer = Buffer::default();
+        let sink = buffer.clone();
+        let subscriber = json_subscriber(EnvFilter::new("info"), move || sink.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!(INVOCATION_SPAN, requestId = %"r-9", traceId = "abc");
+            span.in_scope(|| tracing::warn!(attempt = 2, "hello {}", "world"));
+            tracing::debug!("filtered out");
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        assert_eq!(lines[0]["level"], "WARN");
+        assert_eq!(lines[0]["message"], "hello world");
+        assert_eq!(lines[0]["requestId"], "r-9");
+        assert_eq!(lines[0]["traceId"], "abc");
+        assert_eq!(lines[0]["attempt"], 2);
+    }
+
+    #[test]
+    fn lambda_levels_map_to_filters() {
+        let f = filter(&|n: &str| (n == "AWS_LAMBDA_LOG_LEVEL").then(|| "FATAL".to_owned()));
+        assert_eq!(f.to_string(), "error");
+    }
+}

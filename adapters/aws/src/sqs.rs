@@ -1,0 +1,329 @@
+//! SQS batches → queue messages (or storage events for S3 notifications carried
+//! in a message body), answered with `batchItemFailures`.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet, VecDeque};
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
+use nubes_core::{Outcome, QueueMessage, RawEvent, TriggerKind};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::failure::InvocationError;
+use crate::handler::Scope;
+use crate::s3::{S3Notification, is_test_event, looks_like_notification};
+
+/// One SQS record, borrowing from the payload where it can.
+#[derive(Deserialize)]
+struct SqsRecord<'a> {
+    #[serde(rename = "messageId", borrow)]
+    message_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    body: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    attributes: SystemAttributes<'a>,
+    #[serde(rename = "messageAttributes", borrow, default)]
+    message_attributes: BTreeMap<String, MessageAttribute<'a>>,
+    #[serde(rename = "eventSourceARN", borrow, default)]
+    event_source_arn: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+struct SystemAttributes<'a> {
+    #[serde(rename = "ApproximateReceiveCount", borrow, default)]
+    receive_count: Option<Cow<'a, str>>,
+    #[serde(rename = "SentTimestamp", borrow, default)]
+    sent_timestamp: Option<Cow<'a, str>>,
+    #[serde(rename = "MessageGroupId", borrow, default)]
+    message_group_id: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct MessageAttribute<'a> {
+    #[serde(rename = "stringValue", borrow, default)]
+    string_value: Option<Cow<'a, str>>,
+    #[serde(rename = "binaryValue", borrow, default)]
+    binary_value: Option<Cow<'a, str>>,
+}
+
+/// Just the id, to report a record that does not parse otherwise.
+#[derive(Deserialize)]
+struct IdOnly<'a> {
+    #[serde(rename = "messageId", borrow)]
+    message_id: Cow<'a, str>,
+}
+
+/// What one record becomes before anything runs.
+enum Work {
+    Queue {
+        trigger: String,
+        message: QueueMessage,
+        raw: RawEvent,
+    },
+    Storage {
+        events: Vec<nubes_core::StorageEvent>,
+        trigger: String,
+        attempt: u32,
+        raw: RawEvent,
+    },
+    /// Nothing to run (S3's `s3:TestEvent`): acknowledged.
+    Nothing,
+    /// The record was malformed: reported failed so SQS redelivers / dead-letters it.
+    Invalid(InvocationError),
+}
+
+struct Item {
+    id: String,
+    work: Work,
+}
+
+/// Processes a batch and answers `{"batchItemFailures":[…]}`.
+pub(crate) async fn handle(
+    scope: &Scope<'_>,
+    records: Vec<&RawValue>,
+) -> Result<Vec<u8>, InvocationError> {
+    let mut items = Vec::with_capacity(records.len());
+    let mut fifo = false;
+    for raw in records {
+        let item = parse(scope, raw)?;
+        fifo |= item.1;
+        items.push(item.0);
+    }
+    let failed = if fifo {
+        run_in_order(scope, items).await
+    } else {
+        run_concurrently(scope, items).await
+    };
+    let failures: Vec<serde_json::Value> = failed
+        .into_iter()
+        .map(|id| serde_json::json!({ "itemIdentifier": id }))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({ "batchItemFailures": failures })).map_err(|e| {
+        InvocationError::from(nubes_core::Error::platform(format!(
+            "serialising the batch response: {e}"
+        )))
+    })
+}
+
+/// Parses one record; `true` when it comes from a FIFO queue. A record without
+/// even a `messageId` fails the whole invocation (SQS then retries the batch).
+fn parse(scope: &Scope<'_>, raw: &RawValue) -> Result<(Item, bool), InvocationError> {
+    let record: SqsRecord<'_> = match serde_json::from_str(raw.get()) {
+        Ok(record) => record,
+        Err(e) => {
+            let IdOnly { message_id } = serde_json::from_str(raw.get()).map_err(|_| {
+                InvocationError::invalid_event(format!(
+                    "an SQS record has no readable `messageId`: {e}"
+                ))
+            })?;
+            let err = InvocationError::invalid_event(format!(
+                "SQS message `{message_id}` is malformed: {e}"
+            ));
+            let item = Item {
+                id: message_id.into_owned(),
+                work: Work::Invalid(err),
+            };
+            return Ok((item, false));
+        }
+    };
+    let queue = record
+        .event_source_arn
+        .as_deref()
+        .and_then(|arn| arn.rsplit(':').next())
+        .unwrap_or_default()
+        .to_owned();
+    let fifo = queue.ends_with(".fifo");
+    let id = record.message_id.as_ref().to_owned();
+    let attempt = record
+        .attributes
+        .receive_count
+        .as_deref()
+        .and_then(|n| n.trim().parse::<u32>().ok())
+        .unwrap_or(1);
+    let raw_event = scope.raw(raw.get());
+    let body = record.body.as_deref().unwrap_or_default();
+    let queue_trigger = scope.trigger_name(TriggerKind::Queue, &queue);
+
+    if looks_like_notification(body) {
+        let queue_known = scope.app().has_trigger(TriggerKind::Queue, &queue_trigger);
+        if let Some(work) = storage_work(scope, body, attempt, &raw_event, queue_known) {
+            return Ok((Item { id, work }, fifo));
+        }
+    }
+
+    let mut message = QueueMessage::new(id.clone(), scope.share(body))
+        .with_attempt(attempt)
+        .with_source(queue);
+    for (name, value) in &record.message_attributes {
+        if let Some(v) = value
+            .string_value
+            .as_deref()
+            .or(value.binary_value.as_deref())
+        {
+            message.attributes.insert(name.clone(), v.to_owned());
+        }
+    }
+    if let Some(at) = record
+        .attributes
+        .sent_timestamp
+        .as_deref()
+        .and_then(|ms| ms.trim().parse::<i64>().ok())
+        .and_then(DateTime::<Utc>::from_timestamp_millis)
+    {
+        message.published_at = Some(at);
+    }
+    message.ordering_key = record
+        .attributes
+        .message_group_id
+        .as_deref()
+        .map(str::to_owned);
+    let work = Work::Queue {
+        trigger: queue_trigger,
+        message,
+        raw: raw_event,
+    };
+    Ok((Item { id, work }, fifo))
+}
+
+/// An S3 notification in a message body goes to the bucket's storage trigger;
+/// `None` lets it through as an ordinary queue message instead (when the app
+/// has a trigger for the queue but none for the bucket).
+fn storage_work(
+    scope: &Scope<'_>,
+    body: &str,
+    attempt: u32,
+    raw: &RawEvent,
+    queue_known: bool,
+) -> Option<Work> {
+    if is_test_event(body) {
+        if queue_known {
+            return None;
+        }
+        tracing::info!("S3 test notification acknowledged");
+        return Some(Work::Nothing);
+    }
+    let parsed: Result<S3Notification<'_>, _> = serde_json::from_str(body);
+    let notification = match parsed {
+        Ok(n) => n,
+        Err(_) if queue_known => return None,
+        Err(e) => {
+            return Some(Work::Invalid(InvocationError::invalid_event(format!(
+                "message body looks like an S3 notification but does not parse: {e}"
+            ))));
+        }
+    };
+    let bucket = notification
+        .records
+        .first()
+        .map(|r| r.bucket_name().to_owned())
+        .unwrap_or_default();
+    let trigger = scope.trigger_name(TriggerKind::Storage, &bucket);
+    if queue_known && !scope.app().has_trigger(TriggerKind::Storage, &trigger) {
+        return None;
+    }
+    let events: Result<Vec<_>, _> = notification.records.iter().map(|r| r.to_event()).collect();
+    Some(match events {
+        Ok(events) => Work::Storage {
+            events,
+            trigger,
+            attempt,
+            raw: raw.clone(),
+        },
+        Err(err) => Work::Invalid(err),
+    })
+}
+
+/// Runs one item; `true` when it is acknowledged.
+async fn run(scope: &Scope<'_>, work: Work) -> bool {
+    match work {
+        Work::Queue {
+            trigger,
+            message,
+            raw,
+        } => {
+            let ctx = scope.context(TriggerKind::Queue, &trigger, message.attempt, raw);
+            scope
+                .app()
+                .dispatch_queue(message, ctx)
+                .await
+                .should_acknowledge()
+        }
+        Work::Storage {
+            events,
+            trigger,
+            attempt,
+            raw,
+        } => {
+            let mut ok = true;
+            for event in events {
+                let ctx = scope.context(TriggerKind::Storage, &trigger, attempt, raw.clone());
+                let outcome: Outcome = scope.app().dispatch_storage(event, ctx).await;
+                ok &= outcome.should_acknowledge();
+            }
+            ok
+        }
+        Work::Nothing => true,
+        Work::Invalid(err) => {
+            tracing::error!(errorType = err.error_type(), error = %err.message(), "SQS message cannot be decoded; reporting it failed");
+            false
+        }
+    }
+}
+
+/// Standard queues: up to `sqs_concurrency` messages at once. Returns the ids
+/// to report failed, in batch order; messages unfinished at the deadline count.
+async fn run_concurrently(scope: &Scope<'_>, items: Vec<Item>) -> Vec<String> {
+    let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+    let mut acknowledged: HashSet<usize> = HashSet::with_capacity(ids.len());
+    let limit = scope.config().sqs_concurrency;
+    let results = futures_util::stream::iter(items.into_iter().enumerate())
+        .map(|(index, item)| async move { (index, run(scope, item.work).await) })
+        .buffer_unordered(limit);
+    let collect = async {
+        futures_util::pin_mut!(results);
+        while let Some((index, ok)) = results.next().await {
+            if ok {
+                acknowledged.insert(index);
+            }
+        }
+    };
+    if scope.before_deadline(collect).await.is_none() {
+        tracing::error!(
+            "the invocation deadline came first: unfinished messages are reported failed"
+        );
+    }
+    ids.into_iter()
+        .enumerate()
+        .filter(|(index, _)| !acknowledged.contains(index))
+        .map(|(_, id)| id)
+        .collect()
+}
+
+/// FIFO queues: one at a time, in order; after the first failure the rest of
+/// the batch is reported failed without running, so the group's order holds.
+async fn run_in_order(scope: &Scope<'_>, items: Vec<Item>) -> Vec<String> {
+    let mut failed = Vec::new();
+    let mut pending: VecDeque<Item> = items.into();
+    let mut in_flight: Option<String> = None;
+    let walk = async {
+        while let Some(item) = pending.pop_front() {
+            in_flight = Some(item.id.clone());
+            let ok = run(scope, item.work).await;
+            let id = in_flight.take();
+            if !ok {
+                failed.extend(id);
+                break;
+            }
+        }
+    };
+    if scope.before_deadline(walk).await.is_none() {
+        tracing::error!(
+            "the invocation deadline came first: unfinished messages are reported failed"
+        );
+        failed.extend(in_flight.take());
+    }
+    // What did not run (after a failure or the deadline) goes back to the queue too.
+    failed.extend(pending.into_iter().map(|item| item.id));
+    failed
+}
