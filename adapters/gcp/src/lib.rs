@@ -1,11 +1,58 @@
-//! nubes adapter for Google Cloud Run (under construction).
+//! nubes adapter for Google Cloud Run and Cloud Functions (2nd gen, which is
+//! Cloud Run underneath): one HTTP server on `0.0.0.0:$PORT` runs every
+//! trigger of an [`App`](nubes_core::App).
+//!
+//! - The app's own routes are served unchanged.
+//! - Events arrive on `POST /_nubes/queues/{name}`, `/_nubes/storage/{name}`
+//!   and `/_nubes/schedules/{name}` (where the generated [`manifest`] points
+//!   Pub/Sub push subscriptions, Eventarc triggers and Cloud Scheduler jobs),
+//!   and on `/` when the request plainly is an event and the app does not
+//!   serve `/` itself. Understood: CloudEvents 1.0 (binary and structured;
+//!   Pub/Sub `messagePublished`, Cloud Storage `object.v1.*`, Cloud Scheduler
+//!   `job.v1.executed`), Pub/Sub push envelopes and unwrapped pushes, legacy
+//!   background-function events, and Cloud Scheduler HTTP calls.
+//! - Replies: handled → `204`; failed permanently → `200` (acknowledged,
+//!   logged); failed → `500` so the platform redelivers; malformed → `400`
+//!   with a JSON error; too large → `413`; shutting down → `503`.
+//! - With `NUBES_GCP_PUSH_AUDIENCE` (and `NUBES_GCP_PUSH_SERVICE_ACCOUNTS`)
+//!   every event delivery must carry a Google-signed OIDC token
+//!   (`401` / `403` otherwise); the app's own routes are not affected.
+//! - `NUBES_GCP_MODE=pull` (feature `pubsub-pull`) also pulls each queue
+//!   trigger's subscription with bounded concurrency.
+//! - Logs are Cloud Logging JSON ([`CloudLogging`]); SIGTERM drains in-flight
+//!   requests within the grace period.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), nubes_core::Error> {
+//! use nubes_core::App;
+//! use nubes_gcp::{GcpConfig, start};
+//!
+//! let mut config = GcpConfig::default();
+//! config.host = [127, 0, 0, 1].into();
+//! config.port = 0; // any free port
+//! let server = start(App::new(), config).await?;
+//! println!("serving on {}", server.url());
+//! server.shutdown().await?;
+//! # Ok(()) }
+//! ```
 
-use nubes_core::{App, Error};
+mod auth;
+mod config;
+mod event;
+mod jwks;
+mod logging;
+pub mod manifest;
+mod metadata;
+#[cfg(feature = "pubsub-pull")]
+mod pull;
+mod reply;
+mod routes;
+mod runtime;
+mod server;
+#[cfg(feature = "pubsub-pull")]
+mod tls;
+mod user_http;
 
-/// Runs `app` on Google Cloud Run.
-pub async fn run(app: App) -> Result<(), Error> {
-    app.validate()?;
-    Err(Error::config(
-        "the Google Cloud Run adapter is under construction",
-    ))
-}
+pub use config::{GOOGLE_JWKS_URL, GcpConfig, Mode, PullConfig, PushAuthConfig};
+pub use logging::CloudLogging;
+pub use server::{GcpServer, run, start};

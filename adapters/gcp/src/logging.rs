@@ -1,0 +1,198 @@
+//! Log lines in Cloud Logging's structured JSON shape.
+//!
+//! Cloud Run forwards each stdout line that is a JSON object to Cloud
+//! Logging, reading `severity`, `message` and `logging.googleapis.com/trace`
+//! (which links the line to its request in Cloud Trace) and keeping every
+//! other key as a field of the entry.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// A `tracing_subscriber` event format writing one Cloud Logging JSON object
+/// per line: `severity`, `message`, `time`, `target`, the event's and its
+/// spans' fields, and `logging.googleapis.com/trace` / `…/spanId` when the
+/// trace id and the project id are known. Use it with
+/// `.fmt_fields(JsonFields::new())`, as [`init`](CloudLogging::init) does.
+#[derive(Debug, Clone, Default)]
+pub struct CloudLogging {
+    project_id: Option<String>,
+}
+
+impl CloudLogging {
+    /// The format for project `project_id` (needed for trace links).
+    pub fn new(project_id: Option<String>) -> Self {
+        CloudLogging { project_id }
+    }
+
+    /// Installs a stdout subscriber with this format unless the application
+    /// installed its own; `RUST_LOG` filters (default `info`).
+    pub fn init(self) {
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+        // `try_init` fails only when a subscriber is already set: the user's wins.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .fmt_fields(JsonFields::new())
+            .event_format(self)
+            .with_writer(std::io::stdout)
+            .try_init();
+    }
+
+    /// The JSON object of one event, given its spans' fields (outermost first).
+    fn entry(&self, level: Level, target: &str, mut fields: Map<String, Value>) -> Value {
+        let severity = match level {
+            Level::ERROR => "ERROR",
+            Level::WARN => "WARNING",
+            Level::INFO => "INFO",
+            _ => "DEBUG",
+        };
+        fields.insert("severity".into(), severity.into());
+        fields.insert(
+            "time".into(),
+            chrono::Utc::now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                .into(),
+        );
+        fields.insert("target".into(), target.into());
+        fields.entry("message").or_insert_with(|| "".into());
+        let text = |fields: &Map<String, Value>, key: &str| {
+            fields
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        if let (Some(project), Some(trace_id)) = (&self.project_id, text(&fields, "trace_id")) {
+            fields.insert(
+                "logging.googleapis.com/trace".into(),
+                format!("projects/{project}/traces/{trace_id}").into(),
+            );
+            if let Some(span_id) = text(&fields, "span_id") {
+                fields.insert("logging.googleapis.com/spanId".into(), span_id.into());
+            }
+        }
+        Value::Object(fields)
+    }
+}
+
+impl<S> FormatEvent<S, JsonFields> for CloudLogging
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, JsonFields>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut fields = Map::new();
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                let extensions = span.extensions();
+                if let Some(formatted) = extensions.get::<FormattedFields<JsonFields>>()
+                    && let Ok(Value::Object(span_fields)) =
+                        serde_json::from_str::<Value>(formatted.as_str())
+                {
+                    fields.extend(span_fields);
+                }
+            }
+        }
+        event.record(&mut Fields(&mut fields));
+        let meta = event.metadata();
+        let entry = self.entry(*meta.level(), meta.target(), fields);
+        writeln!(writer, "{entry}")
+    }
+}
+
+/// Collects an event's fields into a JSON map.
+struct Fields<'a>(&'a mut Map<String, Value>);
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.0.insert(field.name().into(), value.to_string().into());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::fmt::MakeWriter;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Buffer {
+        type Writer = Buffer;
+        fn make_writer(&'a self) -> Buffer {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn lines_have_severity_message_and_trace_link() {
+        let buffer = Buffer::default();
+        let subscriber = tracing_subscriber::fmt()
+            .fmt_fields(JsonFields::new())
+            .event_format(CloudLogging::new(Some("proj".into())))
+            .with_writer(buffer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!(
+                "delivery",
+                trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
+                span_id = "00f067aa0ba902b7"
+            );
+            let _g = span.enter();
+            tracing::warn!(attempt = 2, "handler failed");
+        });
+        let bytes = buffer.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let line: Value = serde_json::from_slice(&bytes).expect("one JSON line");
+        assert_eq!(line["severity"], "WARNING");
+        assert_eq!(line["message"], "handler failed");
+        assert_eq!(line["attempt"], 2);
+        assert_eq!(
+            line["logging.googleapis.com/trace"],
+            "projects/proj/traces/4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(line["logging.googleapis.com/spanId"], "00f067aa0ba902b7");
+    }
+}

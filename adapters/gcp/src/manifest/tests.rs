@@ -1,0 +1,173 @@
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+use super::*;
+use nubes_core::TriggerDescription;
+
+fn echo_app() -> AppDescription {
+    let t = |kind, name: &str, schedule: Option<&str>| TriggerDescription {
+        kind,
+        name: name.to_owned(),
+        schedule: schedule.map(str::to_owned),
+    };
+    AppDescription {
+        http: true,
+        triggers: vec![
+            t(TriggerKind::Queue, "orders", None),
+            t(TriggerKind::Storage, "uploads", None),
+            t(TriggerKind::Schedule, "nightly", Some("0 3 * * *")),
+        ],
+    }
+}
+
+fn options() -> ManifestOptions {
+    let mut o = ManifestOptions::new("echo", "echo");
+    o.features = vec!["gcp".into()];
+    o
+}
+
+#[test]
+fn every_trigger_is_wired_to_its_reserved_path() {
+    let m = generate(&echo_app(), &options()).unwrap();
+    let s = &m.triggers_script;
+    assert!(
+        s.contains(r#"--push-endpoint "$URL/_nubes/queues/orders""#),
+        "{s}"
+    );
+    assert!(
+        s.contains(r#"--push-auth-service-account "$INVOKER" --push-auth-token-audience "$URL""#)
+    );
+    assert!(s.contains(r#"--destination-run-path "/_nubes/storage/uploads""#));
+    assert!(s.contains("type=google.cloud.storage.object.v1.finalized"));
+    assert!(s.contains("type=google.cloud.storage.object.v1.deleted"));
+    assert!(s.contains(r#"--uri "$URL/_nubes/schedules/nightly""#));
+    assert!(s.contains("--schedule '0 3 * * *' --time-zone \"Etc/UTC\""));
+    assert!(s.contains("NUBES_GCP_PUSH_AUDIENCE=$URL,NUBES_GCP_PUSH_SERVICE_ACCOUNTS=$INVOKER"));
+    assert!(
+        m.dockerfile
+            .contains("cargo build --release --locked --bin echo --features gcp")
+    );
+    assert!(m.service_yaml.contains("name: echo"));
+    assert_eq!(
+        m.files().map(|(name, _)| name),
+        ["service.yaml", "Dockerfile", "triggers.sh"]
+    );
+}
+
+#[test]
+fn the_script_is_valid_bash_and_the_yaml_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = generate(&echo_app(), &options()).unwrap();
+    for (name, text) in m.files() {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let bash = Command::new("bash")
+        .arg("-n")
+        .arg(dir.path().join("triggers.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        bash.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bash.stderr)
+    );
+    let check = "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); \
+                 c = d['spec']['template']['spec']['containers'][0]; \
+                 assert d['kind'] == 'Service' and c['ports'][0]['containerPort'] == 8080, d";
+    match Command::new("python3")
+        .args(["-c", check])
+        .arg(dir.path().join("service.yaml"))
+        .output()
+    {
+        Ok(out) if String::from_utf8_lossy(&out.stderr).contains("No module named 'yaml'") => {
+            println!("SKIP: PyYAML not installed; service.yaml not parsed");
+        }
+        Ok(out) => assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(_) => println!("SKIP: python3 not found; service.yaml not parsed"),
+    }
+}
+
+#[test]
+fn names_and_schedules_google_cannot_take_are_refused() {
+    let mut app = echo_app();
+    app.triggers[0].name = "q1".into();
+    let err = generate(&app, &options()).unwrap_err();
+    assert!(err.to_string().contains("at least 3"), "{err}");
+
+    let mut app = echo_app();
+    app.triggers[2].schedule = Some("30 0 3 * * *".into());
+    let err = generate(&app, &options()).unwrap_err();
+    assert!(err.to_string().contains("minute granularity"), "{err}");
+    app.triggers[2].schedule = Some("0 */5 3 * * MON".into());
+    let m = generate(&app, &options()).unwrap();
+    assert!(m.triggers_script.contains("'*/5 3 * * MON'"));
+
+    let err = generate(&echo_app(), &ManifestOptions::new("Echo", "echo")).unwrap_err();
+    assert!(err.to_string().contains("service name"), "{err}");
+}
+
+/// Runs `triggers.sh` with a stand-in `gcloud` that records its arguments,
+/// answers the service URL, and reports every resource as missing.
+#[test]
+fn the_script_runs_and_creates_every_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("gcloud");
+    std::fs::write(
+        &fake,
+        r#"#!/usr/bin/env bash
+echo "$*" >> "$GCLOUD_LOG"
+case "$*" in
+  "run services describe"*) echo "https://echo-xyz-ew.a.run.app" ;;
+  "storage service-agent"*) echo "service-1@gs-project-accounts.iam.gserviceaccount.com" ;;
+  *" describe "*) exit 1 ;;
+esac
+"#,
+    )
+    .unwrap();
+    let chmod = Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
+    assert!(chmod.success());
+    let script = dir.path().join("triggers.sh");
+    std::fs::write(
+        &script,
+        generate(&echo_app(), &options()).unwrap().triggers_script,
+    )
+    .unwrap();
+    let log = dir.path().join("gcloud.log");
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .arg(&script)
+        .env("PATH", path)
+        .env("GCLOUD_LOG", &log)
+        .env("PROJECT", "demo")
+        .env("REGION", "europe-west4")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let url = "https://echo-xyz-ew.a.run.app";
+    let invoker = "nubes-invoker@demo.iam.gserviceaccount.com";
+    for expected in [
+        "iam service-accounts create nubes-invoker --project demo".to_owned(),
+        format!("run services update echo --project demo --region europe-west4 --update-env-vars NUBES_GCP_PUSH_AUDIENCE={url},NUBES_GCP_PUSH_SERVICE_ACCOUNTS={invoker}"),
+        "pubsub topics create orders --project demo".to_owned(),
+        format!("pubsub subscriptions create orders --project demo --topic orders --push-endpoint {url}/_nubes/queues/orders --push-auth-service-account {invoker} --push-auth-token-audience {url}"),
+        "eventarc triggers create uploads-finalized --project demo --location europe-west4".to_owned(),
+        "--destination-run-path /_nubes/storage/uploads --event-filters type=google.cloud.storage.object.v1.deleted --event-filters bucket=uploads".to_owned(),
+        format!("scheduler jobs create http nightly --project demo --location europe-west4 --schedule 0 3 * * * --time-zone Etc/UTC --uri {url}/_nubes/schedules/nightly --http-method POST --oidc-service-account-email {invoker} --oidc-token-audience {url}"),
+    ] {
+        assert!(calls.contains(&expected), "missing `{expected}` in:\n{calls}");
+    }
+}

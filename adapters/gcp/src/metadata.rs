@@ -1,0 +1,39 @@
+//! The project id from Cloud Run's metadata server, for trace links in logs
+//! when no environment variable names the project (Cloud Run sets none).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Request;
+use http_body_util::{BodyExt as _, Empty, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+const PROJECT_ID_URL: &str =
+    "http://metadata.google.internal/computeMetadata/v1/project/project-id";
+
+/// The project id, or `None` when the metadata server does not answer
+/// within a second (not on Google Cloud, or a local run).
+pub(crate) async fn project_id() -> Option<String> {
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let request = Request::get(PROJECT_ID_URL)
+        .header("metadata-flavor", "Google")
+        .body(Empty::new())
+        .ok()?;
+    let ask = async {
+        let response = client.request(request).await.ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let body = Limited::new(response.into_body(), 1024)
+            .collect()
+            .await
+            .ok()?;
+        let text = String::from_utf8(body.to_bytes().to_vec()).ok()?;
+        Some(text.trim().to_owned()).filter(|p| !p.is_empty())
+    };
+    tokio::time::timeout(Duration::from_secs(1), ask)
+        .await
+        .ok()
+        .flatten()
+}
