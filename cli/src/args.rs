@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::target::{Arch, Cloud};
+
 /// nubes: write a serverless function once, run it on AWS Lambda, Google Cloud
 /// Run, Azure Functions or locally.
 #[derive(Debug, Parser)]
@@ -19,8 +21,38 @@ pub(crate) enum Command {
     New(NewArgs),
     /// Run the app with the local runner; rebuild and restart when sources change.
     Dev(DevArgs),
+    /// Build the deployable artefacts for a cloud (size-optimised release).
+    Build(BuildArgs),
+    /// Print the manifests for a cloud without building the artefacts.
+    Manifest(ManifestArgs),
     /// Send an event to a running app.
     Invoke(InvokeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BuildArgs {
+    /// The cloud to build for.
+    #[arg(long)]
+    pub(crate) target: Cloud,
+    /// CPU architecture.
+    #[arg(long, value_enum, default_value_t = Arch::X86_64)]
+    pub(crate) arch: Arch,
+    /// The package to build (needed in a workspace with several binaries).
+    #[arg(short, long)]
+    pub(crate) package: Option<String>,
+    /// Use the dev profile (fast to build, large; for trying artefacts out).
+    #[arg(long)]
+    pub(crate) debug: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManifestArgs {
+    /// The cloud whose manifests to print.
+    #[arg(long)]
+    pub(crate) target: Cloud,
+    /// The package (needed in a workspace with several binaries).
+    #[arg(short, long)]
+    pub(crate) package: Option<String>,
 }
 
 #[derive(Debug, Args)]

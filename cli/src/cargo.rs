@@ -13,18 +13,39 @@ use crate::error::CliError;
 pub(crate) struct BuildRequest<'a> {
     pub(crate) package: Option<&'a str>,
     pub(crate) features: Vec<String>,
+    pub(crate) no_default_features: bool,
     pub(crate) profile: Option<&'a str>,
     pub(crate) target: Option<&'a str>,
+    /// `--config KEY=VALUE` overrides (profiles, linkers).
+    pub(crate) config: Vec<String>,
+}
+
+/// A built binary: its path and its target name.
+#[derive(Debug, Clone)]
+pub(crate) struct Binary {
+    pub(crate) path: PathBuf,
+    pub(crate) name: String,
 }
 
 /// Runs `cargo build` and returns the path of the one binary it produced for
 /// the requested package. Compiler diagnostics go to the terminal as usual.
 pub(crate) fn build(req: &BuildRequest<'_>) -> Result<PathBuf, CliError> {
+    build_binary(req).map(|b| b.path)
+}
+
+/// Like [`build`], with the binary's name.
+pub(crate) fn build_binary(req: &BuildRequest<'_>) -> Result<Binary, CliError> {
     let mut cmd = Command::new(cargo_program());
     cmd.arg("build")
         .arg("--message-format=json-render-diagnostics");
     if let Some(package) = req.package {
         cmd.args(["--package", package]);
+    }
+    if req.no_default_features {
+        cmd.arg("--no-default-features");
+    }
+    for config in &req.config {
+        cmd.args(["--config", config]);
     }
     if !req.features.is_empty() {
         cmd.args(["--features", &req.features.join(",")]);
@@ -43,9 +64,13 @@ pub(crate) fn build(req: &BuildRequest<'_>) -> Result<PathBuf, CliError> {
             CliError::new(format!("cannot run cargo: {e}")).hint("install Rust with rustup")
         })?;
     if !output.status.success() {
-        return Err(CliError::new(
-            "the build failed (see the compiler messages above)",
-        ));
+        let mut err = CliError::new("the build failed (see the messages above)");
+        if let Some(feature) = req.features.first() {
+            err = err.hint(format!(
+                "a missing feature? The app's Cargo.toml needs `{feature} = [\"nubes/{feature}\"]` under [features]"
+            ));
+        }
+        return Err(err);
     }
     let mut binaries = Vec::new();
     for line in output.stdout.split(|b| *b == b'\n') {
@@ -69,7 +94,10 @@ pub(crate) fn build(req: &BuildRequest<'_>) -> Result<PathBuf, CliError> {
         }
     }
     match binaries.as_slice() {
-        [(_, exe)] => Ok(exe.clone()),
+        [(name, exe)] => Ok(Binary {
+            path: exe.clone(),
+            name: name.clone(),
+        }),
         [] => Err(CliError::new("the build produced no binary")
             .hint("run nubes in a package with a `src/main.rs`, or pass -p PACKAGE")),
         many => {
@@ -106,6 +134,24 @@ pub(crate) fn describe(binary: &Path) -> Result<AppDescription, CliError> {
         ))
         .hint("is this a nubes app that calls `nubes::run(app)`?")
     })
+}
+
+/// cargo's target directory for the current workspace.
+pub(crate) fn target_dir() -> Result<PathBuf, CliError> {
+    let output = Command::new(cargo_program())
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| CliError::new(format!("cannot run cargo: {e}")))?;
+    if !output.status.success() {
+        return Err(CliError::new("`cargo metadata` failed (see above)"));
+    }
+    let meta: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| CliError::new(format!("unreadable `cargo metadata` output: {e}")))?;
+    meta["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| CliError::new("`cargo metadata` named no target directory"))
 }
 
 /// The folder of the workspace (or package) cargo works in.

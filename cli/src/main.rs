@@ -2,15 +2,25 @@
 //!
 //! - `nubes new NAME`: a new project from the embedded template;
 //! - `nubes dev`: the app on the local runner, rebuilt and restarted on change;
+//! - `nubes build --target CLOUD`: deployable artefacts and manifests;
+//! - `nubes manifest --target CLOUD`: the manifests alone;
 //! - `nubes invoke TRIGGER`: send an event to a running app.
 
 mod args;
+mod artefact;
+mod aws;
+mod azure;
+mod build;
 mod cargo;
 mod dev;
 mod error;
+mod gcp;
 mod invoke;
+mod manifest_cmd;
 mod new_project;
 mod progress;
+mod target;
+mod toolchain;
 
 use clap::Parser as _;
 
@@ -23,6 +33,8 @@ async fn main() -> std::process::ExitCode {
     let result: Result<(), CliError> = match cli.command {
         Command::New(args) => new_project::run(&args),
         Command::Dev(args) => dev::run(&args).await,
+        Command::Build(args) => build::run(&args).await,
+        Command::Manifest(args) => manifest_cmd::run(&args).await,
         Command::Invoke(args) => invoke::run(&args).await,
     };
     match result {

@@ -50,6 +50,10 @@ pub struct ManifestOptions {
     pub storage_actions: Vec<StorageAction>,
     /// Seconds Pub/Sub waits for an answer before redelivering (10 to 600).
     pub ack_deadline_seconds: u32,
+    /// True when the binary is built beforehand (`nubes build --target gcp`)
+    /// and sits next to the Dockerfile: the image then just copies it instead
+    /// of compiling the workspace inside Docker.
+    pub prebuilt: bool,
 }
 
 impl ManifestOptions {
@@ -68,6 +72,7 @@ impl ManifestOptions {
             runtime_service_account: None,
             storage_actions: vec![StorageAction::Created, StorageAction::Deleted],
             ack_deadline_seconds: 60,
+            prebuilt: false,
         }
     }
 }

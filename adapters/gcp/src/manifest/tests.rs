@@ -56,6 +56,23 @@ fn every_trigger_is_wired_to_its_reserved_path() {
 }
 
 #[test]
+fn a_prebuilt_binary_is_copied_not_compiled() {
+    let app = AppDescription {
+        http: true,
+        triggers: vec![],
+    };
+    let mut options = ManifestOptions::new("echo", "echo");
+    options.prebuilt = true;
+    let m = generate(&app, &options).unwrap();
+    assert!(m.dockerfile.contains("COPY echo /app"), "{}", m.dockerfile);
+    assert!(!m.dockerfile.contains("cargo build"));
+    assert!(
+        m.dockerfile
+            .contains("FROM gcr.io/distroless/cc-debian12:nonroot")
+    );
+}
+
+#[test]
 fn the_script_is_valid_bash_and_the_yaml_parses() {
     let dir = tempfile::tempdir().unwrap();
     let m = generate(&echo_app(), &options()).unwrap();

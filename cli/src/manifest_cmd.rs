@@ -1,0 +1,36 @@
+//! `nubes manifest --target CLOUD`: print the manifests, build nothing else.
+
+use crate::args::ManifestArgs;
+use crate::cargo::{self, BuildRequest};
+use crate::error::CliError;
+use crate::target::Arch;
+use crate::target::Cloud;
+use crate::toolchain;
+use crate::{aws, azure, gcp};
+
+pub(crate) async fn run(args: &ManifestArgs) -> Result<(), CliError> {
+    let package = args.package.clone();
+    let target = args.target;
+    tokio::task::spawn_blocking(move || {
+        // An explicit target triple keeps this build apart from plain
+        // `cargo build` output (and shares it with `nubes build --debug`).
+        let binary = cargo::build_binary(&BuildRequest {
+            package: package.as_deref(),
+            target: Some(toolchain::host_triple()),
+            ..BuildRequest::default()
+        })?;
+        let description = cargo::describe(&binary.path)?;
+        let files = match target {
+            Cloud::Aws => aws::manifests(&description, Arch::default())?,
+            Cloud::Gcp => gcp::manifests(&description, &binary.name)?,
+            Cloud::Azure => azure::manifests(&description, &binary.name)?,
+        };
+        for file in files {
+            println!("==> {} <==", file.path.display());
+            println!("{}", String::from_utf8_lossy(&file.contents).trim_end());
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| CliError::new(format!("manifest task failed: {e}")))?
+}
