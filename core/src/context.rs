@@ -40,6 +40,8 @@ struct Inner {
     trace: TraceContext,
     raw: Option<RawEvent>,
     shutdown: CancellationToken,
+    /// Provider-specific details (e.g. `nubes_aws::Invocation`), by type.
+    extensions: http::Extensions,
 }
 
 impl Context {
@@ -60,6 +62,7 @@ impl Context {
                 trace: TraceContext::none(),
                 raw: None,
                 shutdown: CancellationToken::new(),
+                extensions: http::Extensions::new(),
             },
         }
     }
@@ -123,6 +126,13 @@ impl Context {
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutdown.is_cancelled()
     }
+
+    /// Provider-specific details the adapter attached, by type: for instance
+    /// `ctx.extension::<nubes::aws::Invocation>()` gives the invoked function
+    /// ARN on AWS. `None` on other platforms.
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.extensions.get::<T>()
+    }
 }
 
 /// Builds a [`Context`]; used by adapters and by tests of user handlers.
@@ -168,6 +178,12 @@ impl ContextBuilder {
         self
     }
 
+    /// Attaches a provider-specific value, readable with [`Context::extension`].
+    pub fn extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.inner.extensions.insert(value);
+        self
+    }
+
     /// Finishes the context.
     pub fn build(self) -> Context {
         Context {
@@ -186,6 +202,20 @@ mod tests {
             .deadline(SystemTime::UNIX_EPOCH)
             .build();
         assert_eq!(ctx.remaining(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn extensions_are_found_by_type() {
+        #[derive(Clone, Debug, PartialEq)]
+        struct Arn(&'static str);
+        let ctx = Context::builder(Provider::Aws, TriggerKind::Queue, "q")
+            .extension(Arn("arn:aws:lambda:eu-west-1:1:function:f"))
+            .build();
+        assert_eq!(
+            ctx.extension::<Arn>(),
+            Some(&Arn("arn:aws:lambda:eu-west-1:1:function:f"))
+        );
+        assert_eq!(ctx.extension::<u32>(), None);
     }
 
     #[test]

@@ -173,7 +173,9 @@ impl Scope<'_> {
             .attempt(attempt)
             .trace(trace)
             .raw_event(raw)
-            .shutdown_signal(self.handler.shutdown.clone());
+            .shutdown_signal(self.handler.shutdown.clone())
+            // The invoked ARN and the rest of the Runtime API's metadata.
+            .extension(self.invocation.clone());
         if let Some(deadline) = self.invocation.deadline {
             builder = builder.deadline(deadline);
         }

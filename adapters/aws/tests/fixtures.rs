@@ -60,6 +60,7 @@ fn recording_app(lines: &Lines) -> App {
                     "kind": "queue", "trigger": ctx.trigger(), "id": msg.id, "body": msg.text()?,
                     "attributes": msg.attributes, "attempt": msg.attempt, "source": msg.source,
                     "request_id": ctx.invocation_id(), "raw": ctx.raw_event().is_some(),
+                    "arn": ctx.extension::<Invocation>().map(|i| i.invoked_function_arn.clone()),
                 }));
                 match &msg.body[..] {
                     b"fail" => Err::<(), BoxError>("asked to fail".into()),
@@ -123,6 +124,8 @@ fn recording_app(lines: &Lines) -> App {
         .on_schedule("demoschedule", "0 3 * * *", schedule)
 }
 
+const INVOKED_ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:orders:live";
+
 struct Harness {
     handler: LambdaHandler,
     lines: Lines,
@@ -140,11 +143,13 @@ impl Harness {
     }
 
     fn invocation() -> Invocation {
-        Invocation::new("req-1")
+        let mut invocation = Invocation::new("req-1")
             .with_deadline(SystemTime::now() + Duration::from_secs(30))
             .with_xray_trace_id(
                 "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-            )
+            );
+        invocation.invoked_function_arn = INVOKED_ARN.to_owned();
+        invocation
     }
 
     async fn invoke(&self, payload: impl Into<Bytes>) -> Result<Value, nubes_aws::InvocationError> {
@@ -315,6 +320,10 @@ async fn sqs_batch() {
     assert_eq!(lines[0]["attempt"], 1);
     assert_eq!(lines[0]["request_id"], "req-1");
     assert_eq!(lines[0]["raw"], true);
+    assert_eq!(
+        lines[0]["arn"], INVOKED_ARN,
+        "the invoked ARN reaches event handlers"
+    );
     assert_eq!(lines[1]["body"], "{\"message\": \"foo1\"}");
 }
 
