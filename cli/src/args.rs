@@ -94,9 +94,64 @@ pub(crate) struct InvokeArgs {
     /// Message attribute `KEY=VALUE`, for queue triggers (repeatable).
     #[arg(long = "attr", value_parser = parse_attribute)]
     pub(crate) attributes: Vec<(String, String)>,
-    /// Base URL of the running app.
-    #[arg(long, default_value = "http://127.0.0.1:3000")]
-    pub(crate) url: String,
+    /// Wrap the event in this platform's wire format (default: the local runner).
+    #[arg(long, value_enum, default_value_t = InvokeTarget::Local)]
+    pub(crate) target: InvokeTarget,
+    /// The trigger's kind, for cloud targets (default: asked from the app,
+    /// which builds the package in the current folder).
+    #[arg(long, value_enum)]
+    pub(crate) kind: Option<EventKind>,
+    /// The package that defines the trigger (to look up its kind).
+    #[arg(short, long)]
+    pub(crate) package: Option<String>,
+    /// AWS: the function name in the Runtime API emulator (cargo-lambda names
+    /// functions after their binary).
+    #[arg(long)]
+    pub(crate) function: Option<String>,
+    /// Base URL: of the local runner (default http://127.0.0.1:3000), the
+    /// Lambda emulator (default http://127.0.0.1:9000), the Cloud Run
+    /// container (default http://127.0.0.1:8080) or the Azure custom handler
+    /// (default http://127.0.0.1:7071).
+    #[arg(long)]
+    pub(crate) url: Option<String>,
+    /// Seconds to wait for the reply.
+    #[arg(long, default_value_t = 60)]
+    pub(crate) timeout: u64,
+}
+
+/// Where `nubes invoke` sends the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum InvokeTarget {
+    /// The local runner's `/_nubes/` endpoints.
+    Local,
+    /// A Lambda Runtime API emulator (`cargo lambda watch`), as a Lambda event.
+    Aws,
+    /// The app in Cloud Run mode: push envelope, CloudEvent or scheduler call.
+    Gcp,
+    /// The app as an Azure custom handler: a `Data`/`Metadata` invocation.
+    Azure,
+}
+
+impl InvokeTarget {
+    pub(crate) fn default_url(self) -> &'static str {
+        match self {
+            InvokeTarget::Local => "http://127.0.0.1:3000",
+            InvokeTarget::Aws => "http://127.0.0.1:9000",
+            InvokeTarget::Gcp => "http://127.0.0.1:8080",
+            InvokeTarget::Azure => "http://127.0.0.1:7071",
+        }
+    }
+}
+
+/// A trigger kind, as given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EventKind {
+    /// A queue message.
+    Queue,
+    /// An object notification.
+    Storage,
+    /// A schedule firing.
+    Schedule,
 }
 
 fn parse_attribute(s: &str) -> Result<(String, String), String> {

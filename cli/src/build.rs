@@ -55,11 +55,7 @@ fn build(args: &BuildArgs) -> Result<(), CliError> {
         cargo::describe(&binary.path)?
     } else {
         // The cross-compiled binary cannot run here: describe a host build.
-        let host = cargo::build(&BuildRequest {
-            package: args.package.as_deref(),
-            ..BuildRequest::default()
-        })?;
-        cargo::describe(&host)?
+        cargo::describe_package(args.package.as_deref(), args.target.feature())?.1
     };
 
     let out_dir = cargo::target_dir()?

@@ -111,6 +111,25 @@ pub(crate) fn build_binary(req: &BuildRequest<'_>) -> Result<Binary, CliError> {
     }
 }
 
+/// Builds `package` for this machine with only the cloud `feature` (dev
+/// profile) and asks it to describe itself. Using the feature set of `nubes
+/// build --target CLOUD --debug` means both write the same binary, never two
+/// different ones to one path.
+pub(crate) fn describe_package(
+    package: Option<&str>,
+    feature: &str,
+) -> Result<(Binary, AppDescription), CliError> {
+    let binary = build_binary(&BuildRequest {
+        package,
+        features: vec![feature.to_owned()],
+        no_default_features: true,
+        target: Some(crate::toolchain::host_triple()),
+        ..BuildRequest::default()
+    })?;
+    let description = describe(&binary.path)?;
+    Ok((binary, description))
+}
+
 /// Asks the app binary to describe itself (`NUBES_DESCRIBE=1`) without serving.
 pub(crate) fn describe(binary: &Path) -> Result<AppDescription, CliError> {
     let output = Command::new(binary)

@@ -2,7 +2,7 @@
 
 use nubes_core::{AppDescription, TriggerKind};
 
-use crate::args::InvokeArgs;
+use crate::args::{InvokeArgs, InvokeTarget};
 use crate::error::CliError;
 
 pub(crate) async fn run(args: &InvokeArgs) -> Result<(), CliError> {
@@ -12,7 +12,18 @@ pub(crate) async fn run(args: &InvokeArgs) -> Result<(), CliError> {
         (None, Some(text)) => text.clone().into_bytes(),
         (None, None) => Vec::new(),
     };
-    let base = args.url.trim_end_matches('/');
+    match args.target {
+        InvokeTarget::Local => run_local(args, body).await,
+        cloud => crate::invoke_cloud::run(args, cloud, body).await,
+    }
+}
+
+async fn run_local(args: &InvokeArgs, body: Vec<u8>) -> Result<(), CliError> {
+    let url = args
+        .url
+        .clone()
+        .unwrap_or_else(|| InvokeTarget::Local.default_url().to_owned());
+    let base = url.trim_end_matches('/');
     let http = reqwest::Client::new();
     let unreachable = |e: reqwest::Error| {
         CliError::new(format!("cannot reach the app at {base}: {e}"))

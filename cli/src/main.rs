@@ -16,11 +16,13 @@ mod dev;
 mod error;
 mod gcp;
 mod invoke;
+mod invoke_cloud;
 mod manifest_cmd;
 mod new_project;
 mod progress;
 mod target;
 mod toolchain;
+mod wire;
 
 use clap::Parser as _;
 

@@ -1,25 +1,17 @@
 //! `nubes manifest --target CLOUD`: print the manifests, build nothing else.
 
 use crate::args::ManifestArgs;
-use crate::cargo::{self, BuildRequest};
+use crate::cargo;
 use crate::error::CliError;
 use crate::target::Arch;
 use crate::target::Cloud;
-use crate::toolchain;
 use crate::{aws, azure, gcp};
 
 pub(crate) async fn run(args: &ManifestArgs) -> Result<(), CliError> {
     let package = args.package.clone();
     let target = args.target;
     tokio::task::spawn_blocking(move || {
-        // An explicit target triple keeps this build apart from plain
-        // `cargo build` output (and shares it with `nubes build --debug`).
-        let binary = cargo::build_binary(&BuildRequest {
-            package: package.as_deref(),
-            target: Some(toolchain::host_triple()),
-            ..BuildRequest::default()
-        })?;
-        let description = cargo::describe(&binary.path)?;
+        let (binary, description) = cargo::describe_package(package.as_deref(), target.feature())?;
         let files = match target {
             Cloud::Aws => aws::manifests(&description, Arch::default())?,
             Cloud::Gcp => gcp::manifests(&description, &binary.name)?,

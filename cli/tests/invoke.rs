@@ -1,0 +1,257 @@
+//! `nubes invoke --target aws|gcp|azure`: the event reaches the real echo
+//! binary in each cloud's wire format, and failures are reported as such.
+
+#![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
+
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn nubes(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nubes"))
+        .current_dir(workspace())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_port(port: u16, what: &str) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{what} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A process group, killed when dropped (emulators leave children behind).
+struct Group(Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        // `--` so that `-PID` (the whole group) is not read as an option.
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(cmd: &mut Command) -> Group {
+    Group(
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Builds of echo (by `nubes build`, and by `nubes invoke` looking up a
+/// trigger's kind) share one output path per feature set, so the tests take
+/// turns: one cloud's build must not replace another's binary mid-test.
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn my_turn() -> std::sync::MutexGuard<'static, ()> {
+    TURN.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The echo binary for `cloud`, as `nubes build` leaves it.
+fn echo_for(cloud: &str) -> PathBuf {
+    let out = nubes(&["build", "--target", cloud, "-p", "echo", "--debug"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    dir.join(if cloud == "aws" { "bootstrap" } else { "echo" })
+}
+
+fn lines(file: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Sends a queue message, a storage event and a schedule firing, then a
+/// failing message, and checks the echo lines.
+fn exercise(target: &str, url: &str, extra: &[&str], echo_file: &Path) {
+    let invoke = |args: &[&str]| {
+        let mut all = vec!["invoke"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--target", target, "--url", url]);
+        all.extend_from_slice(extra);
+        nubes(&all)
+    };
+    let ok = invoke(&[
+        "orders",
+        "--kind",
+        "queue",
+        "--body",
+        "hello",
+        "--attr",
+        "tenant=acme",
+    ]);
+    assert!(ok.status.success(), "{target}: {}", text(&ok));
+    let ok = invoke(&[
+        "uploads",
+        "--kind",
+        "storage",
+        "--key",
+        "docs/a b.txt",
+        "--body",
+        "12345",
+    ]);
+    assert!(ok.status.success(), "{target}: {}", text(&ok));
+    // Without --kind the trigger's kind comes from the app itself.
+    let ok = invoke(&["nightly", "-p", "echo"]);
+    assert!(ok.status.success(), "{target}: {}", text(&ok));
+    let failed = invoke(&["orders", "--kind", "queue", "--body", "fail"]);
+    assert!(!failed.status.success(), "{target}: {}", text(&failed));
+    assert!(
+        text(&failed).contains("not handled"),
+        "{target}: {}",
+        text(&failed)
+    );
+
+    let lines = lines(echo_file);
+    assert_eq!(lines.len(), 4, "{target}: {lines:?}");
+    assert_eq!(lines[0]["body"], "hello");
+    assert_eq!(lines[0]["attributes"]["tenant"], "acme");
+    assert_eq!(
+        (&lines[1]["action"], &lines[1]["key"], &lines[1]["size"]),
+        (
+            &serde_json::json!("created"),
+            &serde_json::json!("docs/a b.txt"),
+            &serde_json::json!(5)
+        ),
+        "{target}"
+    );
+    assert_eq!(lines[2]["trigger"], "nightly");
+    assert_eq!(lines[3]["body"], "fail");
+}
+
+#[test]
+fn gcp_wire_format_reaches_the_app() {
+    let _turn = my_turn();
+    let exe = echo_for("gcp");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _app = spawn(
+        Command::new(&exe)
+            .current_dir(dir.path())
+            .env("K_SERVICE", "echo")
+            .env("PORT", port.to_string())
+            .env("NUBES_HOST", "127.0.0.1")
+            .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl")),
+    );
+    wait_port(port, "echo (gcp)");
+    exercise(
+        "gcp",
+        &format!("http://127.0.0.1:{port}"),
+        &[],
+        &dir.path().join("echo.jsonl"),
+    );
+}
+
+#[test]
+fn azure_wire_format_reaches_the_app() {
+    let _turn = my_turn();
+    let exe = echo_for("azure");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _app = spawn(
+        Command::new(&exe)
+            .current_dir(dir.path())
+            .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
+            .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl")),
+    );
+    wait_port(port, "echo (azure)");
+    exercise(
+        "azure",
+        &format!("http://127.0.0.1:{port}"),
+        &[],
+        &dir.path().join("echo.jsonl"),
+    );
+}
+
+#[test]
+fn aws_events_go_through_a_runtime_api_emulator() {
+    let has_cargo_lambda = Command::new("cargo")
+        .args(["lambda", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_cargo_lambda {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "cargo-lambda is required in CI (.ci/install-aws.sh)"
+        );
+        eprintln!("SKIP: cargo-lambda not installed");
+        return;
+    }
+    let _turn = my_turn();
+    let exe = echo_for("aws");
+    let dir = tempfile::tempdir().unwrap();
+    // `cargo lambda watch` wants a manifest in its folder even when it builds nothing.
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"echo\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").unwrap();
+    let port = free_port();
+    let _emulator = spawn(
+        Command::new("cargo")
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .current_dir(dir.path()),
+    );
+    wait_port(port, "cargo lambda watch");
+    let _function = spawn(
+        Command::new(&exe)
+            .current_dir(dir.path())
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt/echo"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", "echo")
+            .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl")),
+    );
+    exercise(
+        "aws",
+        &format!("http://127.0.0.1:{port}"),
+        &["--function", "echo"],
+        &dir.path().join("echo.jsonl"),
+    );
+}
