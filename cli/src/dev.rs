@@ -1,6 +1,6 @@
 //! `nubes dev`: build, run on the local runner, rebuild and restart on change.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher as _};
@@ -19,13 +19,14 @@ const SETTLE: Duration = Duration::from_millis(300);
 
 pub(crate) async fn run(args: &DevArgs) -> Result<(), CliError> {
     let root = cargo::workspace_root()?;
-    let (tx, mut changes) = mpsc::unbounded_channel::<()>();
+    let (tx, mut changes) = mpsc::unbounded_channel::<PathBuf>();
     let watch_root = root.clone();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         if let Ok(event) = res
-            && event.paths.iter().any(|p| is_source(&watch_root, p))
+            && event_changes_content(&event.kind)
+            && let Some(path) = event.paths.iter().find(|p| is_source(&watch_root, p))
         {
-            let _ = tx.send(());
+            let _ = tx.send(path.clone());
         }
     })
     .map_err(|e| CliError::new(format!("cannot watch {}: {e}", root.display())))?;
@@ -36,9 +37,10 @@ pub(crate) async fn run(args: &DevArgs) -> Result<(), CliError> {
     loop {
         let mut child = start(args).await;
         tokio::select! {
-            _ = changes.recv() => {
-                while let Ok(Some(())) = tokio::time::timeout(SETTLE, changes.recv()).await {}
-                eprintln!("nubes dev: sources changed, rebuilding");
+            Some(changed) = changes.recv() => {
+                while let Ok(Some(_)) = tokio::time::timeout(SETTLE, changes.recv()).await {}
+                let shown = changed.strip_prefix(&root).unwrap_or(&changed).display().to_string();
+                eprintln!("nubes dev: {shown} changed, rebuilding");
                 if let Some(child) = child.as_mut() {
                     stop(child).await;
                 }
@@ -128,6 +130,20 @@ async fn stop(child: &mut Child) {
         .is_err()
     {
         let _ = child.kill().await;
+    }
+}
+
+/// Only writes, creations, removals and renames count: reading a file (the
+/// compiler opening every source) must not trigger a rebuild.
+fn event_changes_content(kind: &notify::EventKind) -> bool {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode};
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(notify::event::ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        _ => false,
     }
 }
 

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -152,4 +153,102 @@ fn bad_names_are_refused() {
         "{}",
         text(&out)
     );
+}
+
+/// A process group, killed whole when dropped.
+struct Group(Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        // `--` so that `-PGID` is not read as an option.
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// GET `url`, as text, or `None` when nothing answers yet.
+fn get(url: &str) -> Option<String> {
+    let out = Command::new("curl")
+        .args(["-sf", "--max-time", "2", url])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ok() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn dev_serves_rebuilds_on_change_and_stops_on_a_signal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = nubes(tmp.path(), &["new", "dev-app"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let project = tmp.path().join("dev-app");
+    let port = free_port();
+    let log = tmp.path().join("dev.log");
+    // Its own process group: if the test fails, the app nubes dev started
+    // goes down with it.
+    let mut dev = Group(
+        Command::new(env!("CARGO_BIN_EXE_nubes"))
+            .process_group(0)
+            .current_dir(&project)
+            .args(["dev", "--port", &port.to_string()])
+            .env("CARGO_TARGET_DIR", project_target_dir())
+            .env("NUBES_LOCAL_SCHEDULES", "false")
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::File::create(tmp.path().join("dev.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let url = format!("http://127.0.0.1:{port}/hello/x");
+    wait_for("the first build", Duration::from_secs(300), || {
+        get(&url).as_deref() == Some("hello x")
+    });
+    let printed = std::fs::read_to_string(tmp.path().join("dev.err")).unwrap();
+    assert!(
+        printed.contains(&format!("serving on http://127.0.0.1:{port}")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("jobs") && printed.contains("hourly"),
+        "the triggers are listed: {printed}"
+    );
+
+    let main = project.join("src/main.rs");
+    let source = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        source.replace("format!(\"hello {name}\")", "format!(\"hi {name}\")"),
+    )
+    .unwrap();
+    wait_for("the rebuilt app", Duration::from_secs(300), || {
+        get(&url).as_deref() == Some("hi x")
+    });
+
+    let pid = dev.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_for("nubes dev to exit", Duration::from_secs(30), || {
+        dev.0.try_wait().unwrap().is_some()
+    });
+    wait_for("the app to stop", Duration::from_secs(15), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    });
 }

@@ -54,7 +54,10 @@ impl Drop for Group {
     fn drop(&mut self) {
         // `--` so that `-PID` (the whole group) is not read as an option.
         let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
