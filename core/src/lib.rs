@@ -14,6 +14,7 @@ mod context;
 mod cron;
 mod describe;
 mod dispatch;
+pub mod env;
 mod error;
 mod event;
 mod handler;

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use http::Uri;
 use nubes_core::Error;
+use nubes_core::env::read;
 
 /// Settings of the Lambda adapter. [`AwsConfig::from_env`] reads them from the
 /// environment; tests build one with [`AwsConfig::default`].
@@ -114,22 +115,6 @@ pub(crate) fn parse_runtime_api(value: &str) -> Result<Uri, Error> {
         )));
     }
     Ok(uri)
-}
-
-fn read<T: std::str::FromStr>(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: T,
-    expected: &str,
-) -> Result<T, Error> {
-    match lookup(name) {
-        Some(value) if !value.trim().is_empty() => value.trim().parse().map_err(|_| {
-            Error::config(format!(
-                "{name}=`{value}` is not valid: expected {expected}"
-            ))
-        }),
-        _ => Ok(default),
-    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! Adapter settings, read from the environment without panicking.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::str::FromStr;
 use std::time::Duration;
 
 use nubes_core::Error;
+use nubes_core::env::{parse, read};
 
 /// The function name nubes gives the HTTP trigger unless
 /// `NUBES_AZURE_HTTP_FUNCTION` says otherwise.
@@ -63,7 +63,7 @@ impl AzureConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let d = AzureConfig::default();
         let port = match lookup("FUNCTIONS_CUSTOMHANDLER_PORT") {
-            Some(p) if !p.trim().is_empty() => parse_var(
+            Some(p) if !p.trim().is_empty() => parse(
                 "FUNCTIONS_CUSTOMHANDLER_PORT",
                 &p,
                 "a port number (0-65535)",
@@ -119,26 +119,6 @@ fn valid_function_name(name: &str) -> Result<String, Error> {
              (a letter, then letters, digits, `-` or `_`)"
         )))
     }
-}
-
-fn read<T: FromStr>(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: T,
-    expected: &str,
-) -> Result<T, Error> {
-    match lookup(name) {
-        Some(value) if !value.trim().is_empty() => parse_var(name, &value, expected),
-        _ => Ok(default),
-    }
-}
-
-fn parse_var<T: FromStr>(name: &str, value: &str, expected: &str) -> Result<T, Error> {
-    value.trim().parse().map_err(|_| {
-        Error::config(format!(
-            "{name}=`{value}` is not valid: expected {expected}"
-        ))
-    })
 }
 
 #[cfg(test)]

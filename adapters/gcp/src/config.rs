@@ -1,10 +1,10 @@
 //! Adapter settings, read from the environment without panicking.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::str::FromStr;
 use std::time::Duration;
 
 use nubes_core::Error;
+use nubes_core::env::{parse, read, read_flag};
 
 /// Google's public keys for the OIDC tokens it signs (push, Eventarc, Scheduler).
 pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
@@ -152,7 +152,7 @@ impl GcpConfig {
         let d = GcpConfig::default();
         let host = match get("NUBES_HOST") {
             Some(h) if h.trim() == "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            Some(h) => parse_var("NUBES_HOST", &h, "an IP address such as 0.0.0.0")?,
+            Some(h) => parse("NUBES_HOST", &h, "an IP address such as 0.0.0.0")?,
             None => d.host,
         };
         let project_id = [
@@ -248,7 +248,7 @@ impl GcpConfig {
                 mode,
                 max_in_flight,
                 anonymous: emulator.is_some()
-                    || read(&get, "NUBES_GCP_PUBSUB_ANONYMOUS", false, "true or false")?,
+                    || read_flag(&get, "NUBES_GCP_PUBSUB_ANONYMOUS", false)?,
                 endpoint,
                 subscriptions,
             },
@@ -266,26 +266,6 @@ fn list(value: Option<String>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn read<T: FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: T,
-    expected: &str,
-) -> Result<T, Error> {
-    match get(name) {
-        Some(value) => parse_var(name, &value, expected),
-        None => Ok(default),
-    }
-}
-
-fn parse_var<T: FromStr>(name: &str, value: &str, expected: &str) -> Result<T, Error> {
-    value.trim().parse().map_err(|_| {
-        Error::config(format!(
-            "{name}=`{value}` is not valid: expected {expected}"
-        ))
-    })
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use nubes_core::Error;
+use nubes_core::env::{parse, read, read_flag};
 
 /// Settings of the local runner. [`LocalConfig::from_env`] reads them from the
 /// environment; tests build one directly.
@@ -65,7 +65,7 @@ impl LocalConfig {
         let lookup = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let host = match lookup("NUBES_HOST") {
             Some(h) if h.trim() == "localhost" => d.host,
-            Some(h) => parse_var("NUBES_HOST", &h, "an IP address such as 127.0.0.1")?,
+            Some(h) => parse("NUBES_HOST", &h, "an IP address such as 127.0.0.1")?,
             None => d.host,
         };
         let max_attempts: u32 = read(
@@ -106,44 +106,6 @@ impl LocalConfig {
             watch_storage: read_flag(&lookup, "NUBES_LOCAL_WATCH", d.watch_storage)?,
         })
     }
-}
-
-fn read<T: FromStr>(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: T,
-    expected: &str,
-) -> Result<T, Error> {
-    match lookup(name) {
-        Some(value) if !value.trim().is_empty() => parse_var(name, &value, expected),
-        _ => Ok(default),
-    }
-}
-
-/// `true/false`, `1/0`, `yes/no`, `on/off`, any case.
-fn read_flag(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: bool,
-) -> Result<bool, Error> {
-    let Some(value) = lookup(name) else {
-        return Ok(default);
-    };
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(Error::config(format!(
-            "{name}=`{value}` is not valid: expected true or false"
-        ))),
-    }
-}
-
-fn parse_var<T: FromStr>(name: &str, value: &str, expected: &str) -> Result<T, Error> {
-    value.trim().parse().map_err(|_| {
-        Error::config(format!(
-            "{name}=`{value}` is not valid: expected {expected}"
-        ))
-    })
 }
 
 #[cfg(test)]
