@@ -89,12 +89,15 @@ def run_wrk(port, endpoint, concurrency, script):
 
 def main():
     workdir = tempfile.mkdtemp(prefix="nubes-bench-")
-    body = json.dumps({"items": [{"id": i, "name": f"item-{i:04d}", "ok": True} for i in range(24)]})
-    body = body[: 1024 - 2] if len(body) > 1024 else body
+    # A JSON document of exactly 1 KiB: some items, padded to size.
+    doc = {"items": [{"id": i, "name": f"item-{i:04d}", "ok": True} for i in range(16)], "pad": ""}
+    doc["pad"] = "x" * (1024 - len(json.dumps(doc, separators=(",", ":"))))
+    body = json.dumps(doc, separators=(",", ":"))
+    assert len(body) == 1024, len(body)
     script = os.path.join(workdir, "post.lua")
     with open(script, "w") as f:
         f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
-        f.write("wrk.body = " + json.dumps(json.dumps(json.loads(body))) + "\n")
+        f.write("wrk.body = " + json.dumps(body) + "\n")
     servers = {}
     try:
         for name in VARIANTS:
