@@ -10,10 +10,12 @@
 
 mod app;
 pub mod checks;
+mod http_client;
 mod platform;
 mod recorder;
 
 pub use app::conformance_app;
+pub use http_client::send;
 pub use platform::{HttpReply, Platform, Verdict};
 pub use recorder::Recorder;
 

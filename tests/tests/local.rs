@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use nubes_conformance::{
-    HttpReply, Platform, Recorder, Verdict, conformance_app, conformance_tests,
+    HttpReply, Platform, Recorder, Verdict, conformance_app, conformance_tests, send,
 };
 use nubes_local::{LocalConfig, LocalServer};
 
@@ -103,30 +103,15 @@ impl Platform for Local {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> HttpReply {
-        let mut req = self
-            .http
-            .request(method.parse().expect("method"), self.url(path_and_query))
-            .body(body.to_vec());
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let res = req.send().await.expect("runner reachable");
-        let status = res.status().as_u16();
-        let headers = res
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        HttpReply {
-            status,
+        send(
+            &self.http,
+            &self.server.url(),
+            method,
+            path_and_query,
             headers,
-            body: res.bytes().await.expect("body").to_vec(),
-        }
+            body,
+        )
+        .await
     }
 }
 
