@@ -36,9 +36,6 @@ async fn setup() -> (Azure, Recorder) {
     )
 }
 
-/// Standard padded base64, as the host sends `dataType: binary` payloads
-/// (this crate has no base64 dependency; the encoder is ten lines).
-
 fn sys(method: &str) -> Value {
     json!({"MethodName": method, "UtcNow": "2026-11-28T03:00:00.0000001Z",
         "RandGuid": "24ad4c06-24ad-4e5b-8294-3da9714877e9"})

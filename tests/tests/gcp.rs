@@ -36,8 +36,6 @@ async fn setup() -> (Gcp, Recorder) {
     )
 }
 
-/// Standard base64 with padding (the tests crate has no base64 dependency).
-
 impl Gcp {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url())
