@@ -4,14 +4,16 @@
 Cold start: from process exec to the first successful `GET /hello/x` (a 200),
 polled over loopback; the median of BENCH_STARTS starts (default 20) per
 variant, variants taking turns. Memory: peak RSS (VmHWM) after BENCH_REQUESTS
-requests (default 10000) of `GET /hello/x` with wrk.
+requests (default 10000) of `GET /hello/x` over 16 keep-alive connections.
 """
+import http.client
 import os
 import re
 import socket
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 
 import http_bench as hb
@@ -50,18 +52,47 @@ def one_start(name, workdir):
     return (t1 - t0) * 1000
 
 
+def send_requests(port, requests, connections=16):
+    """Sends exactly `requests` `GET /hello/x` over `connections` keep-alive
+    connections; returns how many got a 200."""
+    def worker(count, ok):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            for _ in range(count):
+                conn.request("GET", "/hello/x")
+                reply = conn.getresponse()
+                reply.read()
+                ok.append(reply.status == 200)
+        finally:
+            conn.close()
+
+    ok = []
+    share = [requests // connections + (1 if i < requests % connections else 0) for i in range(connections)]
+    threads = [threading.Thread(target=worker, args=(n, ok)) for n in share]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(ok)
+
+
+def peak_rss_after_requests(pid, port, requests=REQUESTS):
+    """Peak RSS in MiB after exactly `requests` `GET /hello/x` over 16
+    keep-alive connections, and how many of them were answered 200."""
+    done = send_requests(port, requests)
+    with open(f"/proc/{pid}/status") as f:
+        status = f.read()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024, done
+
+
 def peak_rss_after_load(name, workdir):
     port = hb.free_port()
     cmd, env = hb.variant_command(name, port, workdir)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         first_200(port, proc)
-        # wrk runs by time: size the run from a short probe to reach REQUESTS.
-        subprocess.run(["wrk", "-t1", "-c16", "-d2s", f"http://127.0.0.1:{port}/hello/x"],
-                       capture_output=True, timeout=60, check=True)
-        with open(f"/proc/{proc.pid}/status") as f:
-            status = f.read()
-        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+        rss, _ = peak_rss_after_requests(proc.pid, port)
+        return rss
     finally:
         proc.terminate()
         proc.wait(timeout=15)
@@ -75,7 +106,8 @@ def main():
             starts[name].append(one_start(name, workdir))
     rss = {name: peak_rss_after_load(name, workdir) for name in hb.VARIANTS}
     base = statistics.median(starts[hb.VARIANTS[0]])
-    print(f"cold start: exec to first 200, median of {STARTS} interleaved starts; peak RSS after 2 s of wrk -c16")
+    print(f"cold start: exec to first 200, median of {STARTS} interleaved starts; peak RSS after {REQUESTS} "
+          "requests of `GET /hello/x` over 16 keep-alive connections")
     print()
     print("| variant | start p50 ms | start min ms | ratio | peak RSS MiB |")
     print("|---|---:|---:|---:|---:|")

@@ -29,6 +29,13 @@
 //! Cloud Run, otherwise the local runner. `NUBES_PLATFORM=local|aws|gcp|azure`
 //! overrides the detection. `NUBES_DESCRIBE=1` prints the app's description
 //! (its triggers, as JSON) and exits without serving, for manifest generators.
+//!
+//! # Idempotent handlers
+//!
+//! [`idempotency::idempotent`] wraps a queue, storage or schedule handler so it
+//! runs at most once successfully per event (or per key you derive), on every
+//! platform. Records live in memory, or in Redis with the `redis` feature
+//! ([`idempotency`] has the details).
 
 pub use nubes_core::*;
 

@@ -6,14 +6,18 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
-use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Empty, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::{BoxError, Error};
 
 /// A streaming HTTP body: what a request carries into the app's service and
 /// what its response carries back. Any `http_body::Body` with `Bytes` frames
 /// converts into it, so axum's `Router` accepts it directly.
+///
+/// Underneath it is an [`axum::body::Body`]: converting between the two
+/// either way ([`Body::new`], `From`) moves a pointer instead of boxing the
+/// body once more, so an axum app behind nubes streams through the same
+/// single box as under `axum::serve`.
 ///
 /// ```
 /// use nubes_core::Body;
@@ -26,7 +30,7 @@ use crate::{BoxError, Error};
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 /// # }
 /// ```
-pub struct Body(UnsyncBoxBody<Bytes, BoxError>);
+pub struct Body(axum::body::Body);
 
 impl Body {
     /// Wraps any body. A `Body` passed in is returned as is, not boxed again.
@@ -42,14 +46,15 @@ impl Body {
             return body;
         }
         match slot {
-            Some(body) => Body(body.map_err(Into::into).boxed_unsync()),
+            // axum's own `Body::new` unwraps an `axum::body::Body` the same way.
+            Some(body) => Body(axum::body::Body::new(body)),
             None => Body::empty(),
         }
     }
 
     /// An empty body.
     pub fn empty() -> Self {
-        Body(Empty::new().map_err(|never| match never {}).boxed_unsync())
+        Body(axum::body::Body::empty())
     }
 
     /// Reads the whole body, failing with [`ErrorKind::InvalidEvent`](crate::ErrorKind)
@@ -85,11 +90,19 @@ impl From<Bytes> for Body {
         if bytes.is_empty() {
             return Body::empty();
         }
-        Body(
-            Full::new(bytes)
-                .map_err(|never| match never {})
-                .boxed_unsync(),
-        )
+        Body(axum::body::Body::from(bytes))
+    }
+}
+
+impl From<axum::body::Body> for Body {
+    fn from(body: axum::body::Body) -> Self {
+        Body(body)
+    }
+}
+
+impl From<Body> for axum::body::Body {
+    fn from(body: Body) -> Self {
+        body.0
     }
 }
 
@@ -125,7 +138,9 @@ impl http_body::Body for Body {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        Pin::new(&mut self.0).poll_frame(cx)
+        Pin::new(&mut self.0)
+            .poll_frame(cx)
+            .map_err(axum::Error::into_inner)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -153,6 +168,14 @@ mod tests {
     fn wrapping_a_body_does_not_rebox() {
         let body = Body::new(Body::from("abc"));
         assert_eq!(body.size_hint().exact(), Some(3));
+    }
+
+    #[test]
+    fn axum_bodies_convert_both_ways_without_reboxing() {
+        let body = Body::new(axum::body::Body::from("abcd"));
+        assert_eq!(body.size_hint().exact(), Some(4));
+        let axum_body = axum::body::Body::from(body);
+        assert_eq!(axum_body.size_hint().exact(), Some(4));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Per-invocation context handed to every handler.
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
@@ -29,19 +30,25 @@ pub struct Context {
     inner: Arc<Inner>,
 }
 
+// Ids and traces that the platform did not send are generated on first read
+// (`OnceLock`), not per request: an HTTP handler that never looks at them
+// costs nothing for them. The shutdown token is shared behind one `Arc`
+// because cloning a `CancellationToken` takes a lock in its tree.
 #[derive(Debug)]
 struct Inner {
-    invocation_id: String,
+    invocation_id: OnceLock<String>,
     provider: Provider,
     kind: TriggerKind,
-    trigger: String,
+    trigger: Cow<'static, str>,
     attempt: u32,
     deadline: Option<SystemTime>,
-    trace: TraceContext,
+    trace: OnceLock<TraceContext>,
     raw: Option<RawEvent>,
-    shutdown: CancellationToken,
+    shutdown: Option<Arc<CancellationToken>>,
     /// Provider-specific details (e.g. `nubes_aws::Invocation`), by type.
     extensions: http::Extensions,
+    /// Where custom metrics go (disabled unless the adapter installs a sink).
+    metrics: crate::metrics::Metrics,
 }
 
 impl Context {
@@ -49,28 +56,32 @@ impl Context {
     pub fn builder(
         provider: Provider,
         kind: TriggerKind,
-        trigger: impl Into<String>,
+        trigger: impl Into<Cow<'static, str>>,
     ) -> ContextBuilder {
         ContextBuilder {
             inner: Inner {
-                invocation_id: String::new(),
+                invocation_id: OnceLock::new(),
                 provider,
                 kind,
                 trigger: trigger.into(),
                 attempt: 1,
                 deadline: None,
-                trace: TraceContext::none(),
+                trace: OnceLock::new(),
                 raw: None,
-                shutdown: CancellationToken::new(),
+                shutdown: None,
                 extensions: http::Extensions::new(),
+                metrics: crate::metrics::Metrics::disabled(),
             },
         }
     }
 
     /// The platform's id for this invocation (Lambda request id, Pub/Sub message id,
-    /// Azure invocation id, or a generated one locally).
+    /// Azure invocation id), or a random UUID generated on first read when the
+    /// platform sent none.
     pub fn invocation_id(&self) -> &str {
-        &self.inner.invocation_id
+        self.inner
+            .invocation_id
+            .get_or_init(|| uuid::Uuid::new_v4().to_string())
     }
 
     /// The platform that delivered the invocation.
@@ -106,9 +117,10 @@ impl Context {
         })
     }
 
-    /// The trace this invocation belongs to.
+    /// The trace this invocation belongs to: the one the platform sent, or a
+    /// new root trace (random ids, generated on first read) when it sent none.
     pub fn trace(&self) -> &TraceContext {
-        &self.inner.trace
+        self.inner.trace.get_or_init(TraceContext::new_root)
     }
 
     /// The provider's own event, as delivered.
@@ -119,12 +131,27 @@ impl Context {
     /// Fires when the process is asked to shut down; long handlers may stop early.
     /// In-flight work is still given the grace period to finish.
     pub fn shutdown_signal(&self) -> &CancellationToken {
-        &self.inner.shutdown
+        static NEVER: OnceLock<CancellationToken> = OnceLock::new();
+        match &self.inner.shutdown {
+            Some(token) => token,
+            None => NEVER.get_or_init(CancellationToken::new),
+        }
     }
 
     /// True once shutdown has begun.
     pub fn is_shutting_down(&self) -> bool {
-        self.inner.shutdown.is_cancelled()
+        self.inner
+            .shutdown
+            .as_ref()
+            .is_some_and(|token| token.is_cancelled())
+    }
+
+    /// Records custom metrics for this invocation:
+    /// `ctx.metrics().count("orders_placed", 1.0).with_dimension("region", "eu")`.
+    /// Emitted as CloudWatch EMF on AWS, structured log entries on GCP and
+    /// Azure, and `GET /_nubes/metrics` locally.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// Provider-specific details the adapter attached, by type: for instance
@@ -144,7 +171,7 @@ pub struct ContextBuilder {
 impl ContextBuilder {
     /// Sets the invocation id.
     pub fn invocation_id(mut self, id: impl Into<String>) -> Self {
-        self.inner.invocation_id = id.into();
+        self.inner.invocation_id = OnceLock::from(id.into());
         self
     }
 
@@ -162,7 +189,7 @@ impl ContextBuilder {
 
     /// Sets the trace context.
     pub fn trace(mut self, trace: TraceContext) -> Self {
-        self.inner.trace = trace;
+        self.inner.trace = OnceLock::from(trace);
         self
     }
 
@@ -173,8 +200,18 @@ impl ContextBuilder {
     }
 
     /// Links the context to the process shutdown signal.
-    pub fn shutdown_signal(mut self, token: CancellationToken) -> Self {
-        self.inner.shutdown = token;
+    ///
+    /// Takes the token by `Arc` or by value; an adapter that builds a context
+    /// per request keeps one `Arc<CancellationToken>` and passes clones of it,
+    /// which is cheaper than cloning the token itself.
+    pub fn shutdown_signal(mut self, token: impl Into<Arc<CancellationToken>>) -> Self {
+        self.inner.shutdown = Some(token.into());
+        self
+    }
+
+    /// Sets where [`Context::metrics`] records (adapters install their sink).
+    pub fn metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.inner.metrics = metrics;
         self
     }
 
@@ -225,5 +262,35 @@ mod tests {
         assert!(ctx.deadline().is_none());
         assert!(ctx.raw_event().is_none());
         assert!(!ctx.is_shutting_down());
+    }
+
+    #[test]
+    fn missing_ids_are_generated_once_and_kept() {
+        let ctx = Context::builder(Provider::Local, TriggerKind::Http, "http").build();
+        let id = ctx.invocation_id().to_owned();
+        assert_eq!(id.len(), 36, "a UUID: {id}");
+        assert_eq!(ctx.clone().invocation_id(), id);
+        let trace = ctx.trace().trace_id().unwrap().to_owned();
+        assert_eq!(ctx.trace().trace_id(), Some(trace.as_str()));
+        assert!(ctx.trace().traceparent().is_some());
+    }
+
+    #[test]
+    fn given_ids_win_and_shutdown_is_shared() {
+        let token = Arc::new(CancellationToken::new());
+        let trace = TraceContext::from_traceparent(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .unwrap();
+        let ctx = Context::builder(Provider::Gcp, TriggerKind::Http, String::from("http"))
+            .invocation_id("req-1")
+            .trace(trace.clone())
+            .shutdown_signal(token.clone())
+            .build();
+        assert_eq!(ctx.invocation_id(), "req-1");
+        assert_eq!(ctx.trace(), &trace);
+        token.cancel();
+        assert!(ctx.is_shutting_down());
+        assert!(ctx.shutdown_signal().is_cancelled());
     }
 }

@@ -43,38 +43,66 @@ async fn run<E: Send + 'static>(
         invocation_id = ctx.invocation_id(),
         attempt = ctx.attempt(),
         trace_id = ctx.trace().trace_id().unwrap_or_default(),
+        span_id = ctx.trace().span_id().unwrap_or_default(),
     );
-    async move {
-        let Some(handler) = handler else {
-            let err = Error::unknown_trigger(ctx.trigger_kind(), ctx.trigger());
-            tracing::error!(error = %err, "event not handled; reporting failure so the platform retries or dead-letters it");
-            return Outcome::Retry(err);
-        };
-        let result = AssertUnwindSafe(handler.call(event, ctx)).catch_unwind().await;
-        match result {
-            Ok(Ok(())) => Outcome::Success,
-            Ok(Err(err)) if is_permanent(err.as_ref()) => {
-                let err = Error::handler(err);
-                tracing::error!(error = %err, "handler failed permanently; event acknowledged, not retried");
-                Outcome::Permanent(err)
-            }
-            Ok(Err(err)) => {
-                let err = Error::handler(err);
-                tracing::error!(error = %err, "handler failed; the platform will retry");
-                Outcome::Retry(err)
-            }
-            Err(panic) => {
-                let err = Error::new(
-                    crate::ErrorKind::Handler,
-                    format!("handler panicked: {}", panic_message(panic.as_ref())),
-                );
-                tracing::error!(error = %err, "handler panicked; the platform will retry");
-                Outcome::Retry(err)
-            }
+    let started = std::time::Instant::now();
+    // Log formatters find the invocation (and its trace) through the
+    // task-local copy; metrics are recorded once the outcome is known.
+    let current = ctx.clone();
+    let outcome = crate::current::scope(ctx.clone(), run_caught(handler, event, ctx))
+        .instrument(span)
+        .await;
+    current.metrics().record_invocation(
+        current.trigger_kind(),
+        current.trigger(),
+        !outcome.is_success(),
+        started.elapsed(),
+    );
+    outcome
+}
+
+/// Runs the handler, turning errors, permanent errors and panics into outcomes.
+async fn run_caught<E: Send + 'static>(
+    handler: Option<&BoxedHandler<E>>,
+    event: E,
+    ctx: Context,
+) -> Outcome {
+    let Some(handler) = handler else {
+        let err = Error::unknown_trigger(ctx.trigger_kind(), ctx.trigger());
+        tracing::error!(error = %err, "event not handled; reporting failure so the platform retries or dead-letters it");
+        return Outcome::Retry(err);
+    };
+    let result = AssertUnwindSafe(handler.call(event, ctx))
+        .catch_unwind()
+        .await;
+    match result {
+        Ok(Ok(())) => Outcome::Success,
+        Ok(Err(err)) if is_permanent(err.as_ref()) => {
+            let err = Error::handler(err);
+            tracing::error!(error = %err, "handler failed permanently; event acknowledged, not retried");
+            Outcome::Permanent(err)
+        }
+        Ok(Err(err)) if err.is::<crate::idempotency::InProgress>() => {
+            // An expected case, not a failure of the handler: a duplicate
+            // delivery of an event whose first delivery is still running.
+            let err = Error::handler(err);
+            tracing::info!(error = %err, "duplicate delivery while the first still runs; the platform will retry");
+            Outcome::Retry(err)
+        }
+        Ok(Err(err)) => {
+            let err = Error::handler(err);
+            tracing::error!(error = %err, "handler failed; the platform will retry");
+            Outcome::Retry(err)
+        }
+        Err(panic) => {
+            let err = Error::new(
+                crate::ErrorKind::Handler,
+                format!("handler panicked: {}", panic_message(panic.as_ref())),
+            );
+            tracing::error!(error = %err, "handler panicked; the platform will retry");
+            Outcome::Retry(err)
         }
     }
-    .instrument(span)
-    .await
 }
 
 /// The text of a panic payload (`panic!("…")` gives `&str` or `String`).
@@ -94,7 +122,7 @@ mod tests {
     use crate::{BoxError, ErrorKind, Provider, TriggerKind, permanent};
 
     fn ctx(name: &str) -> Context {
-        Context::builder(Provider::Local, TriggerKind::Queue, name).build()
+        Context::builder(Provider::Local, TriggerKind::Queue, name.to_owned()).build()
     }
 
     async fn behave(msg: QueueMessage, _: Context) -> Result<(), BoxError> {

@@ -10,41 +10,58 @@ use crate::{App, Body, Context, Error, ErrorKind, panic_message};
 
 impl App {
     /// Serves `request` with the app's HTTP service. `ctx` is inserted into the
-    /// request extensions (handlers read it with `Extension<nubes::Context>`).
+    /// request extensions (handlers read it with `Extension<nubes::Context>`)
+    /// and is the [current context](crate::current_context) while the service
+    /// runs.
     ///
     /// Never fails: no HTTP service → `404`; a service error or panic → `500`,
     /// each with a JSON body `{"error":{"kind":…,"message":…}}`, logged at error
     /// level. The process keeps serving.
-    pub async fn dispatch_http(&self, request: Request<Body>, ctx: Context) -> Response<Body> {
-        let Some(service) = self.http_service() else {
-            let err = Error::new(
-                ErrorKind::UnknownTrigger,
-                "this app registers no HTTP service",
-            );
-            return json_error(StatusCode::NOT_FOUND, &err);
+    ///
+    /// The request is handed to the service before the returned future is
+    /// first polled, so the future holds only the service's own (boxed)
+    /// future: small, and cheap to move on every request.
+    pub fn dispatch_http(
+        &self,
+        request: Request<Body>,
+        ctx: Context,
+    ) -> impl Future<Output = Response<Body>> + Send + 'static {
+        let serving = match self.http_service() {
+            Some(service) => {
+                let (mut parts, body) = request.into_parts();
+                parts.extensions.insert(ctx.clone());
+                Some(service.serve(Request::from_parts(parts, body)))
+            }
+            None => None,
         };
-        let (mut parts, body) = request.into_parts();
-        parts.extensions.insert(ctx);
-        let request = Request::from_parts(parts, body);
-        match AssertUnwindSafe(service.serve(request))
-            .catch_unwind()
-            .await
-        {
-            Ok(Ok(response)) => response,
-            Ok(Err(err)) => {
-                let err = Error::handler(err);
-                tracing::error!(error = %err, "HTTP service failed");
-                json_error(StatusCode::INTERNAL_SERVER_ERROR, &err)
-            }
-            Err(panic) => {
+        let started = std::time::Instant::now();
+        crate::current::scope(ctx, async move {
+            let Some(serving) = serving else {
                 let err = Error::new(
-                    ErrorKind::Handler,
-                    format!("HTTP handler panicked: {}", panic_message(panic.as_ref())),
+                    ErrorKind::UnknownTrigger,
+                    "this app registers no HTTP service",
                 );
-                tracing::error!(error = %err, "HTTP handler panicked; still serving");
-                json_error(StatusCode::INTERNAL_SERVER_ERROR, &err)
-            }
-        }
+                return json_error(StatusCode::NOT_FOUND, &err);
+            };
+            let response = match AssertUnwindSafe(serving).catch_unwind().await {
+                Ok(Ok(response)) => response,
+                Ok(Err(err)) => {
+                    let err = Error::handler(err);
+                    tracing::error!(error = %err, "HTTP service failed");
+                    json_error(StatusCode::INTERNAL_SERVER_ERROR, &err)
+                }
+                Err(panic) => {
+                    let err = Error::new(
+                        ErrorKind::Handler,
+                        format!("HTTP handler panicked: {}", panic_message(panic.as_ref())),
+                    );
+                    tracing::error!(error = %err, "HTTP handler panicked; still serving");
+                    json_error(StatusCode::INTERNAL_SERVER_ERROR, &err)
+                }
+            };
+            crate::current::record_http(response.status().is_server_error(), started.elapsed());
+            response
+        })
     }
 }
 

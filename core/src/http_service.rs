@@ -1,21 +1,32 @@
 //! The app's HTTP service, type-erased once.
 
+use std::any::Any;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use tower::ServiceExt as _;
-use tower::util::BoxCloneSyncService;
 use tower_service::Service;
 
 use crate::{Body, BoxError};
 
+/// One request in, one boxed response future out: the erased form of the
+/// user's service.
+type ServeFn =
+    dyn Fn(Request<Body>) -> BoxFuture<'static, Result<Response<Body>, BoxError>> + Send + Sync;
+
 /// Any `tower::Service<http::Request<Body>>` (an `axum::Router`, a `tower`
 /// stack, a `service_fn`), erased into one concrete type the adapters call.
+///
+/// Erased as a shared closure that clones the concrete service per request,
+/// rather than as a boxed clonable service: for an `axum::Router` the clone is
+/// one reference count, where cloning a boxed service is one more allocation
+/// per request.
 #[derive(Clone)]
 pub struct HttpService {
-    inner: BoxCloneSyncService<Request<Body>, Response<Body>, BoxError>,
+    serve: Arc<ServeFn>,
 }
 
 impl HttpService {
@@ -29,17 +40,72 @@ impl HttpService {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let mapped = service
-            .map_response(|res: Response<B>| res.map(Body::new))
-            .map_err(Into::into);
+        let mut slot = Some(service);
+        if let Some(router) = (&mut slot as &mut dyn Any)
+            .downcast_mut::<Option<axum::Router>>()
+            .and_then(Option::take)
+        {
+            return HttpService::from_router(router);
+        }
+        match slot {
+            Some(service) => HttpService::erase(service),
+            // Only taken above, when it was a Router.
+            None => HttpService::from_router(axum::Router::new()),
+        }
+    }
+
+    /// Erases any other service: its response body is boxed into [`Body`]
+    /// unless it already is one.
+    fn erase<S, B>(service: S) -> Self
+    where
+        S: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let serve = move |request: Request<Body>| -> BoxFuture<'static, _> {
+            let oneshot = service.clone().oneshot(request);
+            Box::pin(async move {
+                match oneshot.await {
+                    Ok(response) => Ok(response.map(Body::new)),
+                    Err(err) => Err(err.into()),
+                }
+            })
+        };
         HttpService {
-            inner: BoxCloneSyncService::new(mapped),
+            serve: Arc::new(serve),
+        }
+    }
+
+    /// The fast path for the most common app, a plain `axum::Router`:
+    ///
+    /// - its routes are turned into services once, here (`with_state(())`,
+    ///   as `axum::serve` does), instead of on every request;
+    /// - requests reach it as `axum::body::Body` and responses leave as
+    ///   [`Body`], both without re-boxing (see [`Body`]).
+    fn from_router(router: axum::Router) -> Self {
+        let router = router.with_state::<()>(());
+        let serve = move |request: Request<Body>| -> BoxFuture<'static, _> {
+            let routing = router.clone().call(request.map(axum::body::Body::from));
+            Box::pin(async move {
+                match routing.await {
+                    Ok(response) => Ok(response.map(Body::from)),
+                    Err(never) => match never {},
+                }
+            })
+        };
+        HttpService {
+            serve: Arc::new(serve),
         }
     }
 
     /// Serves one request on a clone of the service (waiting for readiness).
-    pub async fn serve(&self, request: Request<Body>) -> Result<Response<Body>, BoxError> {
-        self.inner.clone().oneshot(request).await
+    pub fn serve(
+        &self,
+        request: Request<Body>,
+    ) -> BoxFuture<'static, Result<Response<Body>, BoxError>> {
+        (self.serve)(request)
     }
 }
 
@@ -54,11 +120,13 @@ impl Service<Request<Body>> for HttpService {
     type Error = BoxError;
     type Future = BoxFuture<'static, Result<Response<Body>, BoxError>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx)
+    /// Always ready: every call waits for readiness of its own clone of the
+    /// erased service.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        self.inner.call(request)
+        self.serve(request)
     }
 }

@@ -133,11 +133,24 @@ impl TraceContext {
     /// The trace context of an HTTP request: W3C `traceparent` first, then
     /// Google's `X-Cloud-Trace-Context`, then AWS's `X-Amzn-Trace-Id`.
     pub fn from_headers(headers: &http::HeaderMap) -> Option<Self> {
-        let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        get("traceparent")
+        // One pass over the request's few headers: cheaper than three hashed
+        // lookups, a cost every request would pay even without trace headers.
+        let (mut traceparent, mut cloud_trace, mut xray) = (None, None, None);
+        for (name, value) in headers {
+            let slot = match name.as_str() {
+                "traceparent" => &mut traceparent,
+                "x-cloud-trace-context" => &mut cloud_trace,
+                "x-amzn-trace-id" => &mut xray,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = value.to_str().ok();
+            }
+        }
+        traceparent
             .and_then(TraceContext::from_traceparent)
-            .or_else(|| get("x-cloud-trace-context").and_then(TraceContext::from_cloud_trace))
-            .or_else(|| get("x-amzn-trace-id").and_then(TraceContext::from_xray))
+            .or_else(|| cloud_trace.and_then(TraceContext::from_cloud_trace))
+            .or_else(|| xray.and_then(TraceContext::from_xray))
     }
 
     /// The 32-hex-digit trace id, when known.
@@ -160,7 +173,24 @@ impl TraceContext {
         self.xray.as_deref()
     }
 
+    /// The trace id in X-Ray's form (`1-5759e988-bd862e3fe1be46a994272793`),
+    /// as AWS Lambda Powertools logs it in `xray_trace_id`. Every W3C trace id
+    /// has one (X-Ray ids are W3C ids split after the 8th digit).
+    pub fn xray_trace_id(&self) -> Option<String> {
+        let id = self.trace_id.as_deref()?;
+        let (epoch, random) = (id.get(..8)?, id.get(8..)?);
+        Some(format!("1-{epoch}-{random}"))
+    }
+
     /// A W3C `traceparent` value to forward on outgoing calls, when both ids are known.
+    ///
+    /// ```
+    /// use nubes_core::TraceContext;
+    ///
+    /// let t = TraceContext::from_xray("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1").unwrap();
+    /// assert_eq!(t.traceparent().as_deref(), Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"));
+    /// assert_eq!(t.xray_trace_id().as_deref(), Some("1-5759e988-bd862e3fe1be46a994272793"));
+    /// ```
     pub fn traceparent(&self) -> Option<String> {
         let trace_id = self.trace_id.as_deref()?;
         let span_id = self.span_id.as_deref()?;
@@ -231,6 +261,26 @@ mod tests {
             Some("0af7651916cd43dd8448eb211c80319c")
         );
         assert!(TraceContext::from_headers(&http::HeaderMap::new()).is_none());
+    }
+
+    #[test]
+    fn every_trace_id_has_an_xray_form() {
+        let t = TraceContext::from_traceparent(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+        )
+        .unwrap();
+        assert_eq!(
+            t.xray_trace_id().as_deref(),
+            Some("1-4bf92f35-77b34da6a3ce929d0e0e4736")
+        );
+        assert_eq!(t.sampled(), Some(false));
+        assert!(TraceContext::none().xray_trace_id().is_none());
+        let back = TraceContext::from_xray(&format!(
+            "Root={};Parent=00f067aa0ba902b7",
+            t.xray_trace_id().unwrap()
+        ))
+        .unwrap();
+        assert_eq!(back.trace_id(), t.trace_id());
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub struct AwsConfig {
     /// Largest HTTP response body returned to Lambda (`NUBES_MAX_BODY_BYTES`,
     /// default 6 MiB, Lambda's payload limit).
     pub max_body_bytes: usize,
+    /// CloudWatch namespace of the metrics (`NUBES_METRICS_NAMESPACE`,
+    /// default `nubes`).
+    pub metrics_namespace: String,
 }
 
 impl Default for AwsConfig {
@@ -38,9 +41,10 @@ impl Default for AwsConfig {
             runtime_api: Uri::from_static("http://127.0.0.1:9001"),
             function_name: String::new(),
             name_prefix: String::new(),
-            deadline_margin: Duration::from_millis(500),
+            deadline_margin: nubes_core::deadline::DEFAULT_MARGIN,
             sqs_concurrency: 10,
             max_body_bytes: 6 * 1024 * 1024,
+            metrics_namespace: "nubes".to_owned(),
         }
     }
 }
@@ -92,6 +96,8 @@ impl AwsConfig {
                 d.max_body_bytes,
                 "a byte count",
             )?,
+            metrics_namespace: nubes_core::env::text(&lookup, "NUBES_METRICS_NAMESPACE")
+                .unwrap_or(d.metrics_namespace),
         })
     }
 }

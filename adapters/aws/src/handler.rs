@@ -1,9 +1,10 @@
 //! One invocation in, one reply out: the adapter without the Runtime API, so
 //! tests can drive it with any payload.
 
-use std::time::SystemTime;
+use std::sync::Arc;
 
 use bytes::Bytes;
+use nubes_core::metrics::{Aggregator, Metrics};
 use nubes_core::{
     App, CancellationToken, Context, Error, Outcome, Provider, RawEvent, TraceContext, TriggerKind,
 };
@@ -25,11 +26,25 @@ use crate::{AwsConfig, Invocation, http, schedule, sns, sqs, storage};
 /// assert_eq!(err.error_type(), "Nubes.UnsupportedEvent");
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 pub struct LambdaHandler {
     app: App,
     config: AwsConfig,
     shutdown: CancellationToken,
+    /// Every invocation's metrics, drained into EMF lines at its end.
+    metrics: Arc<Aggregator>,
+    metrics_output: MetricsOutput,
+}
+
+/// Where EMF lines go: stdout, or a test's probe.
+type MetricsOutput = Arc<dyn Fn(&str) + Send + Sync>;
+
+impl std::fmt::Debug for LambdaHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LambdaHandler")
+            .field("app", &self.app)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LambdaHandler {
@@ -40,7 +55,16 @@ impl LambdaHandler {
             app,
             config,
             shutdown: CancellationToken::new(),
+            metrics: Arc::new(Aggregator::new()),
+            metrics_output: Arc::new(crate::emf::write_stdout),
         })
+    }
+
+    /// Sends the CloudWatch EMF lines written at the end of each invocation
+    /// to `output` instead of stdout (for tests).
+    pub fn with_metrics_output(mut self, output: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.metrics_output = Arc::new(output);
+        self
     }
 
     /// The token handlers see as [`Context::shutdown_signal`].
@@ -63,9 +87,30 @@ impl LambdaHandler {
             requestId = %invocation.request_id,
             traceId = trace.trace_id().unwrap_or_default(),
         );
-        self.route(payload, invocation, trace)
+        let reply = self
+            .route(payload, invocation, trace)
             .instrument(span)
-            .await
+            .await;
+        self.emit_metrics();
+        reply
+    }
+
+    /// Writes what this invocation recorded as EMF lines, before the reply is
+    /// posted: Lambda may freeze the process right after.
+    fn emit_metrics(&self) {
+        let series = self.metrics.drain();
+        if series.is_empty() {
+            return;
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        for doc in crate::emf::documents(
+            &self.config.metrics_namespace,
+            &self.config.function_name,
+            &series,
+            now,
+        ) {
+            (self.metrics_output)(&doc.to_string());
+        }
     }
 
     async fn route(
@@ -168,12 +213,13 @@ impl Scope<'_> {
         raw: RawEvent,
         trace: TraceContext,
     ) -> Context {
-        let mut builder = Context::builder(Provider::Aws, kind, trigger)
+        let mut builder = Context::builder(Provider::Aws, kind, trigger.to_owned())
             .invocation_id(self.invocation.request_id.as_str())
             .attempt(attempt)
             .trace(trace)
             .raw_event(raw)
             .shutdown_signal(self.handler.shutdown.clone())
+            .metrics(Metrics::new(self.handler.metrics.clone()))
             // The invoked ARN and the rest of the Runtime API's metadata.
             .extension(self.invocation.clone());
         if let Some(deadline) = self.invocation.deadline {
@@ -182,22 +228,15 @@ impl Scope<'_> {
         builder.build()
     }
 
-    /// When unfinished work must be given up so the reply still reaches Lambda.
-    pub(crate) fn work_deadline(&self) -> Option<tokio::time::Instant> {
-        let deadline = self.invocation.deadline?;
-        let left = deadline
-            .duration_since(SystemTime::now())
-            .unwrap_or_default()
-            .saturating_sub(self.config().deadline_margin);
-        Some(tokio::time::Instant::now() + left)
-    }
-
-    /// Runs `work` until the work deadline (if any); `None` when it ran out.
+    /// Runs `work` until `deadline_margin` before Lambda's deadline (if any),
+    /// so the reply still reaches Lambda; `None` when it ran out.
     pub(crate) async fn before_deadline<T>(&self, work: impl Future<Output = T>) -> Option<T> {
-        match self.work_deadline() {
-            Some(at) => tokio::time::timeout_at(at, work).await.ok(),
-            None => Some(work.await),
-        }
+        nubes_core::deadline::within(
+            self.invocation.deadline,
+            self.config().deadline_margin,
+            work,
+        )
+        .await
     }
 }
 

@@ -1,6 +1,9 @@
 //! Log lines CloudWatch understands: one JSON object per line with `timestamp`,
-//! `level`, `message`, `requestId` and `traceId` (or plain text when
-//! `AWS_LAMBDA_LOG_FORMAT=Text`), filtered by `AWS_LAMBDA_LOG_LEVEL`.
+//! `level`, `message`, `requestId`, `traceId`, `xray_trace_id` and `spanId`
+//! (or plain text when `AWS_LAMBDA_LOG_FORMAT=Text`), filtered by
+//! `AWS_LAMBDA_LOG_LEVEL`. The ids come from the invocation running on the
+//! task that logs (never from process environment variables, which
+//! concurrent invocations would share).
 
 use std::fmt;
 
@@ -62,8 +65,10 @@ fn filter(lookup: &impl Fn(&str) -> Option<String>) -> EnvFilter {
     EnvFilter::new(level)
 }
 
-/// The JSON subscriber, writing to `writer`.
-pub(crate) fn json_subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+/// The subscriber [`run`](crate::run) installs (CloudWatch JSON lines),
+/// writing to `writer` and filtered by `filter`: for tests that capture the
+/// log output, or apps that install it themselves.
+pub fn json_subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
@@ -140,6 +145,21 @@ impl Visit for JsonFields {
     }
 }
 
+/// `traceId` (W3C form), `xray_trace_id` (X-Ray form, as Powertools logs
+/// it, so CloudWatch and X-Ray link the line) and `spanId`.
+fn insert_trace(line: &mut Map<String, Value>, trace_id: Option<&str>, span_id: Option<&str>) {
+    let Some(trace_id) = trace_id.filter(|t| !t.is_empty()) else {
+        return;
+    };
+    line.insert("traceId".into(), trace_id.into());
+    if let (Some(epoch), Some(random)) = (trace_id.get(..8), trace_id.get(8..)) {
+        line.insert("xray_trace_id".into(), format!("1-{epoch}-{random}").into());
+    }
+    if let Some(span_id) = span_id {
+        line.insert("spanId".into(), span_id.into());
+    }
+}
+
 /// CloudWatch's JSON log shape.
 struct CloudWatchJson;
 
@@ -170,11 +190,21 @@ where
                 .remove("message")
                 .unwrap_or(Value::String(String::new())),
         );
-        if let Some(scope) = ctx.event_scope() {
+        // Inside a handler, nubes' current context names the event's own
+        // trace (an SQS message's `AWSTraceHeader`, say); elsewhere in the
+        // invocation, the invocation span's ids.
+        if let Some(current) = nubes_core::current_context() {
+            line.insert("requestId".into(), current.invocation_id().into());
+            insert_trace(
+                &mut line,
+                current.trace().trace_id(),
+                current.trace().span_id(),
+            );
+        } else if let Some(scope) = ctx.event_scope() {
             for span in scope {
                 if let Some(ids) = span.extensions().get::<InvocationIds>() {
                     line.insert("requestId".into(), Value::String(ids.request_id.clone()));
-                    line.insert("traceId".into(), Value::String(ids.trace_id.clone()));
+                    insert_trace(&mut line, Some(ids.trace_id.as_str()), None);
                     break;
                 }
             }
@@ -228,6 +258,7 @@ mod tests {
         assert_eq!(lines[0]["message"], "hello world");
         assert_eq!(lines[0]["requestId"], "r-9");
         assert_eq!(lines[0]["traceId"], "abc");
+        assert!(lines[0].get("xray_trace_id").is_none(), "not a trace id");
         assert_eq!(lines[0]["attempt"], 2);
     }
 

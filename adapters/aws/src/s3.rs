@@ -52,6 +52,9 @@ struct S3Object<'a> {
     etag: Option<Cow<'a, str>>,
     #[serde(rename = "versionId", alias = "version-id", borrow, default)]
     version: Option<Cow<'a, str>>,
+    /// Orders the events of one key; with the key, identifies a notification.
+    #[serde(borrow, default)]
+    sequencer: Option<Cow<'a, str>>,
 }
 
 impl S3Record<'_> {
@@ -73,6 +76,11 @@ impl S3Record<'_> {
         event.etag = object.etag.as_deref().map(str::to_owned);
         event.version = object.version.as_deref().map(str::to_owned);
         event.time = self.event_time;
+        // S3 notifications have no event id: the key and its sequencer are unique.
+        event.id = object
+            .sequencer
+            .as_deref()
+            .map(|seq| format!("{}@{seq}", event.key));
         Ok(event)
     }
 }
@@ -102,6 +110,8 @@ fn notification_action(name: &str) -> Result<StorageAction, InvocationError> {
 pub(crate) struct EventBridgeS3<'a> {
     #[serde(rename = "detail-type", borrow)]
     detail_type: Cow<'a, str>,
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
     #[serde(default)]
     time: Option<DateTime<Utc>>,
     #[serde(borrow)]
@@ -142,6 +152,7 @@ impl EventBridgeS3<'_> {
         event.etag = object.etag.as_deref().map(str::to_owned);
         event.version = object.version.as_deref().map(str::to_owned);
         event.time = self.time;
+        event.id = self.id.as_deref().map(str::to_owned);
         Ok(event)
     }
 }
@@ -206,5 +217,29 @@ mod tests {
             StorageAction::MetadataUpdated
         );
         assert!(notification_action("ReducedRedundancyLostObject").is_err());
+    }
+
+    #[test]
+    fn notifications_carry_their_id() {
+        let fixture = |name: &str| {
+            let path = format!(
+                "{}/../../../shared/fixtures/aws/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            std::fs::read_to_string(path).unwrap()
+        };
+        let text = fixture("s3-object-created-put.json");
+        let doc: S3Notification<'_> = serde_json::from_str(&text).unwrap();
+        let event = doc.records[0].to_event().unwrap();
+        assert_eq!(event.id.as_deref(), Some("Happy Face.jpg@Happy Sequencer"));
+        let text = fixture("eventbridge-s3-object-created.json");
+        let event = serde_json::from_str::<EventBridgeS3<'_>>(&text)
+            .unwrap()
+            .to_event()
+            .unwrap();
+        assert_eq!(
+            event.id.as_deref(),
+            Some("f5f1e65c-dc3a-93ca-6c1e-b1647eac7963")
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
-use nubes_core::{Outcome, QueueMessage, RawEvent, TriggerKind};
+use nubes_core::{Outcome, QueueMessage, RawEvent, TraceContext, TriggerKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -37,6 +37,9 @@ struct SystemAttributes<'a> {
     sent_timestamp: Option<Cow<'a, str>>,
     #[serde(rename = "MessageGroupId", borrow, default)]
     message_group_id: Option<Cow<'a, str>>,
+    /// The sender's X-Ray trace header (`Root=…;Parent=…;Sampled=…`).
+    #[serde(rename = "AWSTraceHeader", borrow, default)]
+    trace_header: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -60,6 +63,9 @@ enum Work {
         trigger: String,
         message: QueueMessage,
         raw: RawEvent,
+        /// The message's own trace (`AWSTraceHeader`), which names the
+        /// sender's trace better than the batch invocation's.
+        trace: Option<TraceContext>,
     },
     Storage {
         events: Vec<nubes_core::StorageEvent>,
@@ -178,10 +184,16 @@ fn parse(scope: &Scope<'_>, raw: &RawValue) -> Result<(Item, bool), InvocationEr
         .message_group_id
         .as_deref()
         .map(str::to_owned);
+    let trace = record
+        .attributes
+        .trace_header
+        .as_deref()
+        .and_then(TraceContext::from_xray);
     let work = Work::Queue {
         trigger: queue_trigger,
         message,
         raw: raw_event,
+        trace,
     };
     Ok((Item { id, work }, fifo))
 }
@@ -241,8 +253,14 @@ async fn run(scope: &Scope<'_>, work: Work) -> bool {
             trigger,
             message,
             raw,
+            trace,
         } => {
-            let ctx = scope.context(TriggerKind::Queue, &trigger, message.attempt, raw);
+            let ctx = match trace {
+                Some(trace) => {
+                    scope.context_traced(TriggerKind::Queue, &trigger, message.attempt, raw, trace)
+                }
+                None => scope.context(TriggerKind::Queue, &trigger, message.attempt, raw),
+            };
             scope
                 .app()
                 .dispatch_queue(message, ctx)

@@ -10,6 +10,11 @@ use nubes_core::env::{parse, read};
 /// `NUBES_AZURE_HTTP_FUNCTION` says otherwise.
 pub const DEFAULT_HTTP_FUNCTION: &str = "http";
 
+/// The host's default `functionTimeout` on the Consumption plan, which the
+/// generated `host.json` states and the adapter assumes unless
+/// `NUBES_AZURE_FUNCTION_TIMEOUT_MS` says otherwise.
+pub const DEFAULT_FUNCTION_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Settings of the custom-handler server. [`AzureConfig::from_env`] reads them
 /// from the environment the Functions host prepares; tests build one directly.
 #[derive(Debug, Clone)]
@@ -25,14 +30,28 @@ pub struct AzureConfig {
     /// (`NUBES_AZURE_HTTP_FUNCTION`, default `http`); must match the generated
     /// function folder.
     pub http_function: String,
-    /// Largest accepted request to the handler, invocation payloads included
-    /// (`NUBES_MAX_BODY_BYTES`, default 128 MiB: the host's own HTTP limit is
-    /// 100 MB, and base64 grows binary data by a third).
+    /// Largest accepted body of a request for the app's routes
+    /// (`NUBES_MAX_BODY_BYTES`, default 6 MiB, Lambda's limit); larger ones
+    /// are answered `413`.
     pub max_body_bytes: usize,
-    /// Time an event invocation may take before nubes fails it itself, ahead of
-    /// the host's `functionTimeout` (`NUBES_AZURE_FUNCTION_TIMEOUT_MS`, default
-    /// 290000: just under the Consumption plan's 5 minute default).
+    /// Largest accepted invocation request from the host (`POST /{function}`)
+    /// (`NUBES_AZURE_MAX_INVOCATION_BYTES`, default 128 MiB: invocations carry
+    /// HTTP bodies and blob contents base64-encoded, a third larger, and the
+    /// host's own HTTP limit is 100 MB).
+    pub max_invocation_bytes: usize,
+    /// The host's `functionTimeout` (`NUBES_AZURE_FUNCTION_TIMEOUT_MS`,
+    /// default 300000: the Consumption plan's 5 minutes, which the generated
+    /// `host.json` sets). It is every invocation's
+    /// [`Context::deadline`](nubes_core::Context::deadline); a handler still
+    /// running shortly before it is cancelled and the invocation reported
+    /// failed, rather than killed by the host without a word.
     pub function_timeout: Duration,
+    /// How long a client may take to send a request's headers
+    /// (`NUBES_HEADER_READ_TIMEOUT_MS`, default 30000; 0 disables it).
+    pub header_read_timeout: Duration,
+    /// The longest pause in the arrival of a request body before the request
+    /// is answered `408` (`NUBES_BODY_READ_TIMEOUT_MS`, default 30000; 0 disables it).
+    pub body_read_timeout: Duration,
     /// How long in-flight invocations may take to finish after SIGTERM
     /// (`NUBES_SHUTDOWN_GRACE_MS`, default 10000).
     pub shutdown_grace: Duration,
@@ -44,8 +63,11 @@ impl Default for AzureConfig {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             http_function: DEFAULT_HTTP_FUNCTION.to_owned(),
-            max_body_bytes: 128 * 1024 * 1024,
-            function_timeout: Duration::from_millis(290_000),
+            max_body_bytes: 6 * 1024 * 1024,
+            max_invocation_bytes: 128 * 1024 * 1024,
+            function_timeout: DEFAULT_FUNCTION_TIMEOUT,
+            header_read_timeout: nubes_serve::ServeConfig::DEFAULT.header_read_timeout,
+            body_read_timeout: nubes_serve::ServeConfig::DEFAULT.body_read_timeout,
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -89,12 +111,23 @@ impl AzureConfig {
                 d.max_body_bytes,
                 "a byte count",
             )?,
-            function_timeout: Duration::from_millis(read(
+            max_invocation_bytes: read(
+                &lookup,
+                "NUBES_AZURE_MAX_INVOCATION_BYTES",
+                d.max_invocation_bytes,
+                "a byte count",
+            )?,
+            function_timeout: millis(
                 &lookup,
                 "NUBES_AZURE_FUNCTION_TIMEOUT_MS",
-                290_000,
-                "milliseconds",
-            )?),
+                d.function_timeout,
+            )?,
+            header_read_timeout: millis(
+                &lookup,
+                "NUBES_HEADER_READ_TIMEOUT_MS",
+                d.header_read_timeout,
+            )?,
+            body_read_timeout: millis(&lookup, "NUBES_BODY_READ_TIMEOUT_MS", d.body_read_timeout)?,
             shutdown_grace: Duration::from_millis(read(
                 &lookup,
                 "NUBES_SHUTDOWN_GRACE_MS",
@@ -103,6 +136,15 @@ impl AzureConfig {
             )?),
         })
     }
+}
+
+/// A duration given in milliseconds.
+fn millis(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: Duration,
+) -> Result<Duration, Error> {
+    read(lookup, name, default.as_millis() as u64, "milliseconds").map(Duration::from_millis)
 }
 
 /// Function names become folder names and the path the host POSTs to.
@@ -150,6 +192,10 @@ mod tests {
         assert_eq!(c.port, 7071);
         assert_eq!(c.host.to_string(), "127.0.0.1");
         assert_eq!(c.http_function, "http");
+        assert_eq!(c.max_body_bytes, 6 * 1024 * 1024);
+        assert_eq!(c.max_invocation_bytes, 128 * 1024 * 1024);
+        assert_eq!(c.function_timeout, Duration::from_secs(300));
+        assert_eq!(c.header_read_timeout, Duration::from_secs(30));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use nubes_core::{Context, Provider, RawEvent, TraceContext, TriggerKind};
 
 use crate::envelope::Envelope;
@@ -12,13 +12,17 @@ use crate::runtime::Runtime;
 /// The headers carrying the host's invocation id: the classic one on
 /// invocation requests and forwarded HTTP requests, and the one the host's
 /// HTTP proxy (`enableProxyingHttpRequest`) adds.
-const INVOCATION_ID_HEADERS: [&str; 2] = ["x-azure-functions-invocationid", "x-ms-invocation-id"];
+/// Static names: a lookup by `&str` would parse the name on every request.
+static INVOCATION_ID_HEADERS: [HeaderName; 2] = [
+    HeaderName::from_static("x-azure-functions-invocationid"),
+    HeaderName::from_static("x-ms-invocation-id"),
+];
 
 /// The host's invocation id, from whichever header carries it.
 pub(crate) fn invocation_id(headers: &HeaderMap) -> Option<&str> {
     INVOCATION_ID_HEADERS.iter().find_map(|name| {
         headers
-            .get(*name)
+            .get(name)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty())
     })
@@ -38,21 +42,42 @@ pub(crate) struct Invocation<'a> {
     pub(crate) attempt: u32,
 }
 
+/// A W3C trace in the invocation's metadata: `traceparent`, or the
+/// `TraceParent` of a `TraceContext` object (the shape the Functions host
+/// gives its workers).
+fn metadata_trace(envelope: &Envelope) -> Option<TraceContext> {
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    envelope
+        .meta("traceparent")
+        .and_then(text)
+        .or_else(|| {
+            let ctx = envelope.meta("TraceContext")?.as_object()?;
+            crate::envelope::lookup(ctx, "TraceParent").and_then(text)
+        })
+        .and_then(|v| TraceContext::from_traceparent(&v))
+}
+
 /// Builds the handler's context.
 pub(crate) fn build(rt: &Runtime, inv: Invocation<'_>) -> Context {
+    // Without an id or a trace from the host, the context generates them on
+    // first read (most forwarded HTTP requests never ask).
     let id = invocation_id(inv.headers)
         .map(str::to_owned)
-        .or_else(|| inv.envelope.and_then(|e| e.sys("RandGuid")))
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .or_else(|| inv.envelope.and_then(|e| e.sys("RandGuid")));
     let trace = TraceContext::from_headers(inv.headers)
         .or_else(|| inv.inner_headers.and_then(TraceContext::from_headers))
-        .unwrap_or_else(TraceContext::new_root);
-    let mut builder = Context::builder(Provider::Azure, inv.kind, inv.trigger)
-        .invocation_id(id)
-        .trace(trace)
+        .or_else(|| inv.envelope.and_then(metadata_trace));
+    let mut builder = Context::builder(Provider::Azure, inv.kind, inv.trigger.to_owned())
         .attempt(inv.attempt)
         .deadline(SystemTime::now() + rt.config.function_timeout)
-        .shutdown_signal(rt.shutdown.clone());
+        .shutdown_signal(rt.shutdown.clone())
+        .metrics(rt.metrics.metrics());
+    if let Some(id) = id {
+        builder = builder.invocation_id(id);
+    }
+    if let Some(trace) = trace {
+        builder = builder.trace(trace);
+    }
     if let Some(raw) = inv.raw {
         builder = builder.raw_event(RawEvent::json(raw));
     }

@@ -1,10 +1,12 @@
 //! One invocation request from the host: decode, dispatch, reply.
 
+use std::time::SystemTime;
+
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use nubes_core::{
-    Error, ErrorKind, Outcome, QueueMessage, ScheduledEvent, StorageEvent, TriggerKind,
+    Error, ErrorKind, Outcome, QueueMessage, ScheduledEvent, StorageEvent, TriggerKind, deadline,
 };
 use tracing::Instrument as _;
 
@@ -94,6 +96,9 @@ async fn run(
         Ok(envelope) => envelope,
         Err(err) => return Ended::Failed(StatusCode::BAD_REQUEST, err),
     };
+    // The same instant as every context's deadline, give or take the
+    // microseconds between here and there.
+    let deadline = Some(SystemTime::now() + rt.config.function_timeout);
     let ctx = |attempt: u32, inner_headers: Option<&HeaderMap>| {
         context::build(
             rt,
@@ -132,15 +137,9 @@ async fn run(
             Event::Schedule(event) => app.dispatch_schedule(event, ctx(1, None)).await,
         }
     };
-    let timeout = rt.config.function_timeout;
-    match tokio::time::timeout(timeout, dispatch).await {
-        Ok(outcome) => Ended::Event(outcome),
-        Err(_) => {
-            let err = timed_out(timeout);
-            tracing::error!(function, error = %err, "invocation timed out; the host will retry");
-            Ended::Event(Outcome::Retry(err))
-        }
-    }
+    Ended::Event(
+        deadline::outcome_within(deadline, rt.deadline_margin(), dispatch, || rt.timed_out()).await,
+    )
 }
 
 /// A decoded event, before dispatch.
@@ -161,7 +160,8 @@ async fn http(
         Err(err) => return Ended::Failed(StatusCode::BAD_REQUEST, err),
     };
     let ctx = ctx(1, Some(request.headers()));
-    let limit = rt.config.max_body_bytes;
+    let deadline = ctx.deadline();
+    let limit = rt.config.max_invocation_bytes;
     let serve = async {
         let response = rt.app.dispatch_http(request, ctx).await;
         let (parts, body) = response.into_parts();
@@ -169,24 +169,11 @@ async fn http(
         let response = http::Response::from_parts(parts, nubes_core::Body::empty());
         Ok::<_, Error>(trigger::http_binding::output(&response, &bytes))
     };
-    match tokio::time::timeout(rt.config.function_timeout, serve).await {
-        Ok(Ok(res)) => Ended::Http(res),
-        Ok(Err(err)) => Ended::Failed(StatusCode::INTERNAL_SERVER_ERROR, err),
-        Err(_) => Ended::Failed(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            timed_out(rt.config.function_timeout),
-        ),
+    match deadline::within(deadline, rt.deadline_margin(), serve).await {
+        Some(Ok(res)) => Ended::Http(res),
+        Some(Err(err)) => Ended::Failed(StatusCode::INTERNAL_SERVER_ERROR, err),
+        None => Ended::Failed(StatusCode::INTERNAL_SERVER_ERROR, rt.timed_out()),
     }
-}
-
-fn timed_out(timeout: std::time::Duration) -> Error {
-    Error::new(
-        ErrorKind::Handler,
-        format!(
-            "the invocation did not finish within {} ms (NUBES_AZURE_FUNCTION_TIMEOUT_MS)",
-            timeout.as_millis()
-        ),
-    )
 }
 
 fn function_names(rt: &Runtime) -> Vec<String> {

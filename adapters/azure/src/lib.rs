@@ -42,6 +42,8 @@ mod bindings;
 mod config;
 mod context;
 mod envelope;
+#[doc(hidden)]
+pub mod fuzzing;
 mod invocation;
 mod logs;
 pub mod manifest;
@@ -51,6 +53,6 @@ mod runtime;
 mod server;
 mod trigger;
 
-pub use config::{AzureConfig, DEFAULT_HTTP_FUNCTION};
-pub use logs::{CaptureLayer, init as init_logging};
+pub use config::{AzureConfig, DEFAULT_FUNCTION_TIMEOUT, DEFAULT_HTTP_FUNCTION};
+pub use logs::{CaptureLayer, JsonLines, init as init_logging};
 pub use server::{AzureServer, run, start};

@@ -10,11 +10,15 @@ use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormattedFields};
 use tracing_subscriber::layer::{Context as LayerContext, Layer};
 use tracing_subscriber::prelude::*;
+use tracing_subscriber::registry::LookupSpan;
 
 /// At most this many lines are kept per invocation, so a chatty handler
 /// cannot grow a reply without bound.
@@ -69,7 +73,125 @@ fn format_event(event: &Event<'_>) -> String {
     event.record(&mut visitor);
     let mut line = format!("{} {}", event.metadata().level(), visitor.message);
     line.push_str(&visitor.fields);
+    // The host files `Logs` under its invocation already; the trace id links
+    // the line to the distributed trace (Application Insights' operation id).
+    if let Some(current) = nubes_core::current_context()
+        && let Some(trace_id) = current.trace().trace_id()
+    {
+        let _ = write!(line, " trace_id={trace_id}");
+    }
     line
+}
+
+/// The JSON object of one stdout line: `timestamp`, `level`, `message`,
+/// `target`, the event's fields, and — inside an invocation — `invocationId`,
+/// `traceId` (= `operationId`, as Application Insights names a W3C trace),
+/// `spanId`, `trigger`. A metrics entry's series are embedded as JSON.
+fn json_line(event: &Event<'_>, span_fields: Map<String, Value>) -> Value {
+    let mut fields = EventFields(span_fields);
+    event.record(&mut fields);
+    let mut line = Map::new();
+    line.insert(
+        "timestamp".into(),
+        chrono::Utc::now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .into(),
+    );
+    line.insert("level".into(), event.metadata().level().as_str().into());
+    line.insert(
+        "message".into(),
+        fields.0.remove("message").unwrap_or_else(|| "".into()),
+    );
+    line.insert("target".into(), event.metadata().target().into());
+    if let Some(current) = nubes_core::current_context() {
+        let trace = current.trace();
+        line.insert("invocationId".into(), current.invocation_id().into());
+        line.insert("trigger".into(), current.trigger().into());
+        if let Some(id) = trace.trace_id() {
+            line.insert("traceId".into(), id.into());
+            line.insert("operationId".into(), id.into());
+        }
+        if let Some(id) = trace.span_id() {
+            line.insert("spanId".into(), id.into());
+        }
+    }
+    if let Some(Value::String(json)) = fields.0.remove(nubes_core::metrics::LOG_FIELD)
+        && let Ok(Value::Object(summary)) = serde_json::from_str::<Value>(&json)
+    {
+        line.extend(summary);
+    }
+    for (k, v) in fields.0 {
+        line.entry(k).or_insert(v);
+    }
+    Value::Object(line)
+}
+
+/// Collects an event's fields as JSON.
+struct EventFields(Map<String, Value>);
+
+impl Visit for EventFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
+    }
+}
+
+/// The stdout format [`init`] installs: one JSON object per line with the
+/// event's fields, its spans' fields (so lines logged outside a handler,
+/// such as refusals, still carry the host's `invocation_id`) and, inside an
+/// invocation, its ids and trace. Public so tests and apps with their own
+/// subscriber can use it, with `.fmt_fields(JsonFields::new())`:
+///
+/// ```no_run
+/// use tracing_subscriber::fmt::format::JsonFields;
+///
+/// tracing_subscriber::fmt()
+///     .fmt_fields(JsonFields::new())
+///     .event_format(nubes_azure::JsonLines)
+///     .init();
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JsonLines;
+
+impl<S> FormatEvent<S, JsonFields> for JsonLines
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, JsonFields>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let mut span_fields = Map::new();
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                let extensions = span.extensions();
+                if let Some(formatted) = extensions.get::<FormattedFields<JsonFields>>()
+                    && let Ok(Value::Object(fields)) =
+                        serde_json::from_str::<Value>(formatted.as_str())
+                {
+                    span_fields.extend(fields);
+                }
+            }
+        }
+        writeln!(writer, "{}", json_line(event, span_fields))
+    }
 }
 
 #[derive(Default)]
@@ -103,10 +225,8 @@ impl Visit for LineVisitor {
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = tracing_subscriber::fmt::layer()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
+        .fmt_fields(JsonFields::new())
+        .event_format(JsonLines)
         .with_writer(std::io::stdout);
     let _ = tracing_subscriber::registry()
         .with(filter)

@@ -10,12 +10,16 @@
 //!   (`enableProxyingHttpRequest` / `enableForwardingHttpRequest`): the app's
 //!   HTTP service serves it as is.
 
+use std::convert::Infallible;
+use std::task::{Context as TaskContext, Poll};
+
 use axum::body::Body as AxumBody;
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use http::{Method, Request, StatusCode, header};
 use nubes_core::{Body, Error, ErrorKind, TriggerKind};
+use tower::Service;
 
 use crate::context::{self, Invocation};
 use crate::envelope::Envelope;
@@ -23,12 +27,43 @@ use crate::invocation;
 use crate::reply::Reply;
 use crate::runtime::SharedRuntime;
 
-/// The handler's only route: every method, every path.
-pub(crate) fn build(rt: SharedRuntime) -> axum::Router {
-    axum::Router::new().fallback(handle).with_state(rt)
+/// The handler's only service: every method, every path.
+pub(crate) fn build(rt: SharedRuntime) -> HandlerService {
+    HandlerService { rt }
 }
 
-async fn handle(State(rt): State<SharedRuntime>, request: Request<AxumBody>) -> Response {
+/// Sorts each request into an invocation or a request for the app's routes.
+///
+/// A plain service rather than an `axum::Router` with one fallback: requests
+/// for the app's routes (the hot path under request forwarding) go straight
+/// to the app, without a route lookup and a boxed handler in between.
+#[derive(Clone)]
+pub(crate) struct HandlerService {
+    rt: SharedRuntime,
+}
+
+impl Service<Request<AxumBody>> for HandlerService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<AxumBody>) -> Self::Future {
+        let rt = self.rt.clone();
+        let names_a_function = request.method() == Method::POST
+            && single_segment(request.uri().path()).is_some_and(|f| rt.function_kind(f).is_some());
+        if !names_a_function && rt.app.http_service().is_some() {
+            let serving = forward(&rt, request.map(Body::from));
+            return Box::pin(async move { Ok(serving.await) });
+        }
+        Box::pin(async move { Ok(handle(rt, request).await) })
+    }
+}
+
+async fn handle(rt: SharedRuntime, request: Request<AxumBody>) -> Response {
     let function = (request.method() == Method::POST)
         .then(|| single_segment(request.uri().path()))
         .flatten()
@@ -37,7 +72,7 @@ async fn handle(State(rt): State<SharedRuntime>, request: Request<AxumBody>) -> 
     match (function, kind) {
         (Some(function), Some(kind)) if kind != TriggerKind::Http => {
             let (parts, body) = request.into_parts();
-            match read_body(body, &parts.headers, rt.config.max_body_bytes).await {
+            match read_body(body, &parts.headers, rt.config.max_invocation_bytes).await {
                 Ok(bytes) => invocation::invoke(&rt, &function, &parts.headers, bytes, None).await,
                 Err(refused) => refused,
             }
@@ -45,7 +80,8 @@ async fn handle(State(rt): State<SharedRuntime>, request: Request<AxumBody>) -> 
         (Some(function), Some(_)) => {
             // The HTTP function's own path: an envelope, or a user request.
             let (parts, body) = request.into_parts();
-            let bytes = match read_body(body, &parts.headers, rt.config.max_body_bytes).await {
+            let bytes = match read_body(body, &parts.headers, rt.config.max_invocation_bytes).await
+            {
                 Ok(bytes) => bytes,
                 Err(refused) => return refused,
             };
@@ -74,7 +110,7 @@ async fn handle(State(rt): State<SharedRuntime>, request: Request<AxumBody>) -> 
 }
 
 /// `/orders` → `orders`; anything with more segments, or none, is no function.
-fn single_segment(path: &str) -> Option<&str> {
+pub(crate) fn single_segment(path: &str) -> Option<&str> {
     let name = path.strip_prefix('/')?;
     (!name.is_empty() && !name.contains('/')).then_some(name)
 }
@@ -92,7 +128,7 @@ async fn read_body(
         .and_then(|v| v.parse::<u64>().ok());
     let too_large = || {
         let err = Error::invalid_event(format!(
-            "the invocation request exceeds the limit of {limit} bytes (NUBES_MAX_BODY_BYTES)"
+            "the invocation request exceeds the limit of {limit} bytes (NUBES_AZURE_MAX_INVOCATION_BYTES)"
         ));
         tracing::error!(error = %err, "invocation refused");
         Reply::failed(StatusCode::PAYLOAD_TOO_LARGE, &err, Vec::new()).into_response()
@@ -111,7 +147,10 @@ async fn read_body(
 }
 
 /// A request the host forwarded: served by the app's routes as it came.
-async fn forward(rt: &SharedRuntime, request: Request<Body>) -> Response {
+fn forward(
+    rt: &SharedRuntime,
+    request: Request<Body>,
+) -> impl Future<Output = Response> + Send + 'static {
     let ctx = context::build(
         rt,
         Invocation {
@@ -124,7 +163,16 @@ async fn forward(rt: &SharedRuntime, request: Request<Body>) -> Response {
             attempt: 1,
         },
     );
-    rt.app.dispatch_http(request, ctx).await.map(AxumBody::new)
+    let deadline = ctx.deadline();
+    let responding = rt.app.dispatch_http(request, ctx);
+    let rt = rt.clone();
+    async move {
+        nubes_core::deadline::response_within(deadline, rt.deadline_margin(), responding, || {
+            rt.timed_out()
+        })
+        .await
+        .map(AxumBody::from)
+    }
 }
 
 #[cfg(test)]

@@ -13,11 +13,43 @@ pub(crate) struct Runtime {
     pub(crate) config: AzureConfig,
     /// Cancelled when shutdown begins; handed to every `Context`.
     pub(crate) shutdown: CancellationToken,
+    /// Invocation and custom metrics, logged to stdout as one JSON entry per
+    /// interval (`NUBES_METRICS_INTERVAL_SECS`) and when the runtime is
+    /// dropped at shutdown.
+    pub(crate) metrics: nubes_core::metrics::PeriodicFlush,
+}
+
+/// Starts the metrics flush of a new runtime.
+pub(crate) fn start_metrics() -> nubes_core::metrics::PeriodicFlush {
+    let every = nubes_core::metrics::flush_interval(&|n: &str| std::env::var(n).ok())
+        .unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "using the default metrics interval of 60 s");
+            std::time::Duration::from_secs(60)
+        });
+    nubes_core::metrics::PeriodicFlush::start(every, |series| {
+        nubes_core::metrics::log_series(&series);
+    })
 }
 
 pub(crate) type SharedRuntime = Arc<Runtime>;
 
 impl Runtime {
+    /// How long before a handler's deadline it is cancelled.
+    pub(crate) fn deadline_margin(&self) -> std::time::Duration {
+        nubes_core::deadline::margin_for(
+            self.config.function_timeout,
+            nubes_core::deadline::DEFAULT_MARGIN,
+        )
+    }
+
+    /// The error of a handler cancelled at its deadline.
+    pub(crate) fn timed_out(&self) -> nubes_core::Error {
+        nubes_core::deadline::timed_out(format_args!(
+            "{} ms (NUBES_AZURE_FUNCTION_TIMEOUT_MS, the host's functionTimeout)",
+            self.config.function_timeout.as_millis()
+        ))
+    }
+
     /// The kind of the function named `name`: the HTTP function, or the event
     /// trigger of that name (function name = trigger name).
     pub(crate) fn function_kind(&self, name: &str) -> Option<TriggerKind> {

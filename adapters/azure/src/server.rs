@@ -14,7 +14,7 @@ use crate::{AzureConfig, logs, router};
 pub struct AzureServer {
     addr: SocketAddr,
     rt: SharedRuntime,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<()>,
 }
 
 /// Validates `app`, binds `config.host:config.port` and serves the
@@ -51,12 +51,37 @@ pub async fn start(app: App, config: AzureConfig) -> Result<AzureServer, Error> 
         app,
         config,
         shutdown: CancellationToken::new(),
+        metrics: crate::runtime::start_metrics(),
     });
-    let token = rt.shutdown.clone();
-    let serve = axum::serve(listener, router::build(rt.clone()))
-        .with_graceful_shutdown(async move { token.cancelled().await });
-    let server = tokio::spawn(async move { serve.await });
+    let serve = nubes_serve::serve(
+        listener,
+        router::build(rt.clone()),
+        Limit(rt.clone()),
+        nubes_serve::ServeConfig::new(rt.config.header_read_timeout, rt.config.body_read_timeout),
+        rt.shutdown.clone(),
+    );
+    let server = tokio::spawn(serve);
     Ok(AzureServer { addr, rt, server })
+}
+
+/// The body limit of a request: the host's invocation requests
+/// (`POST /{function}` for a function of this app) may be larger than the
+/// requests for the app's routes.
+#[derive(Clone)]
+struct Limit(SharedRuntime);
+
+impl nubes_serve::BodyLimit for Limit {
+    fn max_body_bytes(&self, request: &http::Request<nubes_serve::Incoming>) -> u64 {
+        let config = &self.0.config;
+        let invocation = request.method() == http::Method::POST
+            && crate::router::single_segment(request.uri().path())
+                .is_some_and(|name| self.0.function_kind(name).is_some());
+        if invocation {
+            config.max_invocation_bytes as u64
+        } else {
+            config.max_body_bytes as u64
+        }
+    }
 }
 
 impl AzureServer {
@@ -76,11 +101,8 @@ impl AzureServer {
         let grace = self.rt.config.shutdown_grace;
         self.rt.shutdown.cancel();
         let mut server = self.server;
-        match tokio::time::timeout(grace, &mut server).await {
-            Ok(Ok(Ok(()))) => Ok(()),
-            Ok(Ok(Err(e))) => Err(Error::platform(format!(
-                "the server stopped with an error: {e}"
-            ))),
+        let result = match tokio::time::timeout(grace, &mut server).await {
+            Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(Error::platform(format!("the server task failed: {e}"))),
             Err(_) => {
                 server.abort();
@@ -90,7 +112,10 @@ impl AzureServer {
                 );
                 Ok(())
             }
-        }
+        };
+        // The last interval's metrics, before the process exits.
+        self.rt.metrics.flush();
+        result
     }
 }
 

@@ -18,6 +18,9 @@ use tracing_subscriber::prelude::*;
 
 type Lines = Arc<Mutex<Vec<Value>>>;
 
+/// Signalled when `/slow` has started handling a request.
+static SLOW_STARTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 fn fixture(name: &str) -> Value {
     let path = format!(
         "{}/../../../shared/fixtures/azure/{name}",
@@ -55,6 +58,7 @@ fn app(lines: &Lines) -> App {
         .route(
             "/slow",
             get(|| async {
+                SLOW_STARTED.notify_one();
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 "late"
             }),
@@ -420,6 +424,7 @@ async fn malformed_and_unknown_invocations_are_clear_json_errors() {
     let host = host_with({
         let mut c = AzureConfig::default();
         c.max_body_bytes = 4096;
+        c.max_invocation_bytes = 4096;
         c
     })
     .await;
@@ -547,7 +552,11 @@ async fn shutdown_is_graceful() {
     let host = host().await;
     let url = host.url("/slow");
     let slow = tokio::spawn(async move { reqwest::get(url).await.unwrap().text().await.unwrap() });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Shut down once the request is in the handler (a fixed sleep is too
+    // short on a loaded machine).
+    tokio::time::timeout(Duration::from_secs(10), SLOW_STARTED.notified())
+        .await
+        .unwrap();
     host.server.shutdown().await.unwrap();
     assert_eq!(slow.await.unwrap(), "late");
 }

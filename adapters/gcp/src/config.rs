@@ -18,7 +18,8 @@ pub struct GcpConfig {
     pub host: IpAddr,
     /// Port to bind (`PORT`, set by Cloud Run; default 8080; 0 picks a free port).
     pub port: u16,
-    /// Largest accepted event body (`NUBES_MAX_BODY_BYTES`, default 6 MiB).
+    /// Largest accepted request body, events and the app's own routes alike
+    /// (`NUBES_MAX_BODY_BYTES`, default 6 MiB); larger ones are answered `413`.
     pub max_body_bytes: usize,
     /// How long in-flight requests may run after SIGTERM
     /// (`NUBES_SHUTDOWN_GRACE_MS`, default 9000: Cloud Run kills the
@@ -30,6 +31,12 @@ pub struct GcpConfig {
     /// an event handler still running shortly before it is failed (and the
     /// event redelivered) rather than cut off without a reply.
     pub request_timeout: Duration,
+    /// How long a client may take to send a request's headers
+    /// (`NUBES_HEADER_READ_TIMEOUT_MS`, default 30000; 0 disables it).
+    pub header_read_timeout: Duration,
+    /// The longest pause in the arrival of a request body before the request
+    /// is answered `408` (`NUBES_BODY_READ_TIMEOUT_MS`, default 30000; 0 disables it).
+    pub body_read_timeout: Duration,
     /// The Google Cloud project id (`NUBES_GCP_PROJECT`, `GOOGLE_CLOUD_PROJECT`,
     /// `GCLOUD_PROJECT` or `GCP_PROJECT`), used for log trace links and the
     /// pull worker's subscription names.
@@ -132,6 +139,8 @@ impl Default for GcpConfig {
             max_body_bytes: 6 * 1024 * 1024,
             shutdown_grace: Duration::from_millis(9000),
             request_timeout: Duration::from_secs(300),
+            header_read_timeout: nubes_serve::ServeConfig::DEFAULT.header_read_timeout,
+            body_read_timeout: nubes_serve::ServeConfig::DEFAULT.body_read_timeout,
             project_id: None,
             push_auth: None,
             pull: PullConfig::default(),
@@ -242,6 +251,18 @@ impl GcpConfig {
                 300_000,
                 "milliseconds",
             )?),
+            header_read_timeout: Duration::from_millis(read(
+                &get,
+                "NUBES_HEADER_READ_TIMEOUT_MS",
+                d.header_read_timeout.as_millis() as u64,
+                "milliseconds",
+            )?),
+            body_read_timeout: Duration::from_millis(read(
+                &get,
+                "NUBES_BODY_READ_TIMEOUT_MS",
+                d.body_read_timeout.as_millis() as u64,
+                "milliseconds",
+            )?),
             project_id,
             push_auth,
             pull: PullConfig {
@@ -288,6 +309,15 @@ mod tests {
         assert_eq!(c.port, 8080);
         assert!(c.push_auth.is_none());
         assert_eq!(c.pull.mode, Mode::Push);
+        assert_eq!(c.request_timeout, Duration::from_secs(300));
+        assert_eq!(c.header_read_timeout, Duration::from_secs(30));
+        let c = from(&[
+            ("NUBES_HEADER_READ_TIMEOUT_MS", "1500"),
+            ("NUBES_BODY_READ_TIMEOUT_MS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(c.header_read_timeout, Duration::from_millis(1500));
+        assert!(c.body_read_timeout.is_zero());
     }
 
     #[test]

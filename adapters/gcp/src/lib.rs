@@ -39,10 +39,13 @@
 mod auth;
 mod config;
 mod event;
+#[doc(hidden)]
+pub mod fuzzing;
 mod jwks;
 mod logging;
 pub mod manifest;
 mod metadata;
+mod observability;
 #[cfg(feature = "pubsub-pull")]
 mod pull;
 mod reply;

@@ -1,9 +1,13 @@
 //! Log lines in Cloud Logging's structured JSON shape.
 //!
 //! Cloud Run forwards each stdout line that is a JSON object to Cloud
-//! Logging, reading `severity`, `message` and `logging.googleapis.com/trace`
-//! (which links the line to its request in Cloud Trace) and keeping every
-//! other key as a field of the entry.
+//! Logging, reading `severity`, `message`, `logging.googleapis.com/trace`
+//! (`projects/<PROJECT>/traces/<TRACE_ID>`, which links the line to its
+//! request in Cloud Trace), `logging.googleapis.com/spanId` and
+//! `logging.googleapis.com/trace_sampled`, and keeping every other key as a
+//! field of the entry. The trace is the one of the invocation running on the
+//! task that logs ([`nubes_core::current_context`]), so every line of a
+//! handler carries it, concurrent requests each their own.
 
 use std::fmt;
 
@@ -17,8 +21,11 @@ use tracing_subscriber::registry::LookupSpan;
 
 /// A `tracing_subscriber` event format writing one Cloud Logging JSON object
 /// per line: `severity`, `message`, `time`, `target`, the event's and its
-/// spans' fields, and `logging.googleapis.com/trace` / `…/spanId` when the
-/// trace id and the project id are known. Use it with
+/// spans' fields, the current invocation's `invocation_id`, `trace_id`,
+/// `span_id` and `trace_sampled`, and `logging.googleapis.com/trace` /
+/// `…/spanId` / `…/trace_sampled` when the trace id and the project id are
+/// known. Metric entries ([`nubes_core::metrics::log_series`]) carry their
+/// `metrics` array as JSON. Use it with
 /// `.fmt_fields(JsonFields::new())`, as [`init`](CloudLogging::init) does.
 #[derive(Debug, Clone, Default)]
 pub struct CloudLogging {
@@ -76,6 +83,18 @@ impl CloudLogging {
             if let Some(span_id) = text(&fields, "span_id") {
                 fields.insert("logging.googleapis.com/spanId".into(), span_id.into());
             }
+            if let Some(sampled) = fields.get("trace_sampled").and_then(Value::as_bool) {
+                fields.insert(
+                    "logging.googleapis.com/trace_sampled".into(),
+                    sampled.into(),
+                );
+            }
+        }
+        // Metric entries carry their series as a JSON object, not a string.
+        if let Some(Value::String(json)) = fields.remove(nubes_core::metrics::LOG_FIELD)
+            && let Ok(Value::Object(summary)) = serde_json::from_str::<Value>(&json)
+        {
+            fields.extend(summary);
         }
         Value::Object(fields)
     }
@@ -101,6 +120,21 @@ where
                 {
                     fields.extend(span_fields);
                 }
+            }
+        }
+        // The invocation running on this task names the trace, whether or
+        // not a span says so (the HTTP path opens none).
+        if let Some(current) = nubes_core::current_context() {
+            let trace = current.trace();
+            fields.insert("invocation_id".into(), current.invocation_id().into());
+            if let Some(id) = trace.trace_id() {
+                fields.insert("trace_id".into(), id.into());
+            }
+            if let Some(id) = trace.span_id() {
+                fields.insert("span_id".into(), id.into());
+            }
+            if let Some(sampled) = trace.sampled() {
+                fields.insert("trace_sampled".into(), sampled.into());
             }
         }
         event.record(&mut Fields(&mut fields));

@@ -191,6 +191,7 @@ async fn handle(
         .trace(trace)
         .raw_event(RawEvent::json(raw))
         .shutdown_signal(rt.shutdown.clone())
+        .metrics(rt.metrics_handle.clone())
         .build();
     let outcome = rt.app.dispatch_queue(msg, ctx).instrument(span).await;
     if outcome.should_acknowledge() {

@@ -26,7 +26,7 @@ pub(crate) fn outcome(outcome: Outcome) -> Response {
 
 /// `status` with the JSON body `{"error":{"kind":…,"message":…}}`.
 pub(crate) fn error(status: StatusCode, err: &Error) -> Response {
-    nubes_core::json_error(status, err).map(AxumBody::new)
+    nubes_core::json_error(status, err).map(AxumBody::from)
 }
 
 /// A malformed event: `400`, logged at warning level (the sender will retry it,

@@ -2,7 +2,7 @@
 //! and on `/` when the request is plainly an event, everything else to the
 //! app's own HTTP service.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Body as AxumBody;
@@ -13,19 +13,20 @@ use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, Method, Request, StatusCode, header};
 use nubes_core::{
-    Body, Context, Error, ErrorKind, Outcome, Provider, RawEvent, TraceContext, TriggerKind,
+    Body, Context, Error, ErrorKind, Provider, RawEvent, TraceContext, TriggerKind, deadline,
 };
 use tracing::Instrument as _;
 
 use crate::event::{self, Decoded, NeutralEvent};
 use crate::reply;
 use crate::runtime::SharedRuntime;
-use crate::user_http::{self, UserHttp};
+use crate::user_http::UserHttp;
 
-/// How long before the request timeout a still-running handler is failed.
-const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
+/// `/` and `/_nubes/…` to the adapter's event routes, everything else
+/// straight to the app (no router in front of the app's requests).
+pub(crate) type GcpService = nubes_serve::PrefixSplit<Router, UserHttp>;
 
-pub(crate) fn build(rt: SharedRuntime) -> Router {
+pub(crate) fn build(rt: SharedRuntime) -> GcpService {
     let internal = Router::new()
         .route("/queues/{name}", post(queue))
         .route("/storage/{name}", post(storage))
@@ -33,15 +34,17 @@ pub(crate) fn build(rt: SharedRuntime) -> Router {
         .route("/schedules/{name}", any(schedule))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
-    Router::new()
+    // The app's own routes (behind `UserHttp`) are cut off by `UserHttp`
+    // itself, without a middleware in front of every request.
+    let events = Router::new()
         .route("/", any(root))
         .nest("/_nubes", internal)
-        .fallback_service(UserHttp { rt: rt.clone() })
         .layer(axum::middleware::from_fn_with_state(rt.clone(), cut_off))
-        .with_state(rt)
+        .with_state(rt.clone());
+    nubes_serve::PrefixSplit::new("/_nubes", events, UserHttp::new(rt)).with_root()
 }
 
-/// Ends every request still running when the grace period is over.
+/// Ends every event delivery still running when the grace period is over.
 async fn cut_off(
     State(rt): State<SharedRuntime>,
     request: Request<AxumBody>,
@@ -128,7 +131,7 @@ async fn root(State(rt): State<SharedRuntime>, request: Request<AxumBody>) -> Re
     let candidate = request.method() == Method::POST
         && (event::headers_say_event(request.headers()) || is_json(request.headers()));
     if !candidate {
-        return user_http::serve(&rt, request).await;
+        return UserHttp::new(rt.clone()).serve(request).await;
     }
     let (parts, body) = request.into_parts();
     let bytes = match read_body(&rt, body).await {
@@ -137,13 +140,17 @@ async fn root(State(rt): State<SharedRuntime>, request: Request<AxumBody>) -> Re
     };
     let decoded = match event::decode(&parts.headers, &bytes) {
         Ok(None) => {
-            return user_http::serve(&rt, Request::from_parts(parts, Body::from(bytes))).await;
+            return UserHttp::new(rt.clone())
+                .serve(Request::from_parts(parts, Body::from(bytes)))
+                .await;
         }
         Ok(Some(decoded)) => Ok(decoded),
         Err(err) => Err(err),
     };
     if rt.app.http_service().is_some() {
-        let response = user_http::serve(&rt, copy_request(&parts, bytes.clone())).await;
+        let response = UserHttp::new(rt.clone())
+            .serve(copy_request(&parts, bytes.clone()))
+            .await;
         if !matches!(
             response.status(),
             StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
@@ -176,7 +183,12 @@ async fn dispatch(
     raw: Bytes,
 ) -> Response {
     let kind = decoded.event.kind();
-    let trace = TraceContext::from_headers(headers).unwrap_or_else(TraceContext::new_root);
+    let message = match &decoded.event {
+        NeutralEvent::Queue(message) => Some(message),
+        _ => None,
+    };
+    let trace = crate::observability::delivery_trace(headers, &raw, message)
+        .unwrap_or_else(TraceContext::new_root);
     let id = decoded
         .id
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -193,7 +205,9 @@ async fn dispatch(
         .trace(trace)
         .raw_event(RawEvent::new(decoded.raw_type, raw))
         .shutdown_signal(rt.shutdown.clone())
+        .metrics(rt.metrics_handle.clone())
         .build();
+    let deadline = ctx.deadline();
     let app = &rt.app;
     let run = async {
         match decoded.event {
@@ -207,25 +221,9 @@ async fn dispatch(
     };
     // Answer before Cloud Run cuts the request off, so the failure is ours
     // to report (and log) rather than a dropped connection.
-    let budget = timeout.saturating_sub(DEADLINE_MARGIN.min(timeout / 10));
-    let outcome = match tokio::time::timeout(budget, run)
-        .instrument(span.clone())
-        .await
-    {
-        Ok(outcome) => outcome,
-        Err(_) => {
-            let err = Error::new(
-                ErrorKind::Handler,
-                format!(
-                    "the handler did not finish within the {} ms request timeout \
-                     (NUBES_GCP_REQUEST_TIMEOUT_MS); the event will be redelivered",
-                    timeout.as_millis()
-                ),
-            );
-            span.in_scope(|| tracing::error!(error = %err, "handler timed out"));
-            Outcome::Retry(err)
-        }
-    };
+    let outcome = deadline::outcome_within(deadline, rt.deadline_margin(), run, || rt.timed_out())
+        .instrument(span)
+        .await;
     reply::outcome(outcome)
 }
 

@@ -18,6 +18,11 @@ pub(crate) struct Runtime {
     /// Cancelled when the grace period is over: requests still running are
     /// answered `503` (so the platform redelivers) and their handlers dropped.
     pub(crate) cut_off: CancellationToken,
+    /// Invocation and custom metrics, logged as one Cloud Logging entry per
+    /// interval (`NUBES_METRICS_INTERVAL_SECS`) and at shutdown.
+    pub(crate) metrics: nubes_core::metrics::PeriodicFlush,
+    /// The handle every `Context` gets.
+    pub(crate) metrics_handle: nubes_core::metrics::Metrics,
     /// For each event kind, its trigger when the app registers exactly one:
     /// where an event arriving on `/` goes when its names match none.
     sole: [Option<String>; 3],
@@ -26,6 +31,22 @@ pub(crate) struct Runtime {
 pub(crate) type SharedRuntime = Arc<Runtime>;
 
 impl Runtime {
+    /// How long before a handler's deadline it is cancelled.
+    pub(crate) fn deadline_margin(&self) -> std::time::Duration {
+        nubes_core::deadline::margin_for(
+            self.config.request_timeout,
+            nubes_core::deadline::DEFAULT_MARGIN,
+        )
+    }
+
+    /// The error of a handler cancelled at its deadline.
+    pub(crate) fn timed_out(&self) -> nubes_core::Error {
+        nubes_core::deadline::timed_out(format_args!(
+            "the {} ms request timeout (NUBES_GCP_REQUEST_TIMEOUT_MS)",
+            self.config.request_timeout.as_millis()
+        ))
+    }
+
     pub(crate) fn new(app: App, config: GcpConfig, verifier: Option<Verifier>) -> Self {
         let description = app.describe();
         let sole_of = |kind: TriggerKind| {
@@ -40,7 +61,13 @@ impl Runtime {
             sole_of(TriggerKind::Storage),
             sole_of(TriggerKind::Schedule),
         ];
+        let metrics = nubes_core::metrics::PeriodicFlush::start(
+            crate::observability::metrics_interval(),
+            |series| nubes_core::metrics::log_series(&series),
+        );
         Runtime {
+            metrics_handle: metrics.metrics(),
+            metrics,
             app,
             config,
             verifier,

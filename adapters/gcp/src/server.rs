@@ -18,7 +18,7 @@ const CUT_OFF_FLUSH: std::time::Duration = std::time::Duration::from_millis(500)
 pub struct GcpServer {
     addr: SocketAddr,
     rt: SharedRuntime,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<()>,
     #[cfg(feature = "pubsub-pull")]
     pull: Option<crate::pull::PullWorkers>,
 }
@@ -57,10 +57,14 @@ pub async fn start(app: App, config: GcpConfig) -> Result<GcpServer, Error> {
         Mode::Pull => Some(crate::pull::start(rt.clone()).await?),
         Mode::Push => None,
     };
-    let token = rt.shutdown.clone();
-    let serve = axum::serve(listener, routes::build(rt.clone()))
-        .with_graceful_shutdown(async move { token.cancelled().await });
-    let server = tokio::spawn(async move { serve.await });
+    let serve = nubes_serve::serve(
+        listener,
+        routes::build(rt.clone()),
+        rt.config.max_body_bytes as u64,
+        nubes_serve::ServeConfig::new(rt.config.header_read_timeout, rt.config.body_read_timeout),
+        rt.shutdown.clone(),
+    );
+    let server = tokio::spawn(serve);
     Ok(GcpServer {
         addr,
         rt,
@@ -94,8 +98,7 @@ impl GcpServer {
         }
         let mut server = self.server;
         match tokio::time::timeout_at(deadline, &mut server).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => tracing::error!(error = %e, "HTTP server stopped with an error"),
+            Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "HTTP server task failed"),
             Err(_) => {
                 tracing::error!(
@@ -113,6 +116,7 @@ impl GcpServer {
                 }
             }
         }
+        self.rt.metrics.flush(); // the last interval's metrics, before exit
         Ok(())
     }
 }

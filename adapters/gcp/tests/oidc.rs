@@ -1,6 +1,9 @@
 //! Authenticated push: deliveries must carry a Google-signed OIDC token.
 //! The keys are generated here (with the `openssl` CLI) and the JWKS is
-//! served on loopback, exactly as Google's certs endpoint serves it.
+//! served on loopback, exactly as Google's certs endpoint serves it. Forged
+//! deliveries (no token, wrong audience, expired, wrong signer, bad
+//! signature, wrong issuer, wrong email, …) get 401/403 on every event path
+//! and no handler ever runs.
 
 #![allow(clippy::unwrap_used)]
 
@@ -13,7 +16,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{loopback, serve};
+use common::{fixture, loopback, serve};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use nubes_gcp::PushAuthConfig;
 use serde_json::{Value, json};
@@ -323,5 +326,236 @@ async fn an_unreachable_key_set_is_a_503() {
     .await;
     assert_eq!(res.status(), 503);
     assert!(seen.all().is_empty());
+    server.shutdown().await.unwrap();
+}
+
+/// A token whose payload was changed after signing (the signature is the
+/// original one).
+fn tampered(token: &str, claims: &Value) -> String {
+    let mut parts = token.split('.');
+    let (head, _, signature) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    format!("{head}.{payload}.{signature}")
+}
+
+/// Every forged or unacceptable `Authorization` value, with the status it gets.
+fn forgeries(a: &Key, b: &Key) -> Vec<(&'static str, Option<String>, u16)> {
+    let good = claims(AUDIENCE, PUSHER, 3600);
+    let bearer = |token: String| Some(format!("Bearer {token}"));
+    let with = |field: &str, value: Value| {
+        let mut c = good.clone();
+        c[field] = value;
+        c
+    };
+    let without = |field: &str| {
+        let mut c = good.clone();
+        c.as_object_mut().unwrap().remove(field);
+        c
+    };
+    let valid = a.sign("k1", &good);
+    let mut flipped_signature = valid.clone().into_bytes();
+    let last = flipped_signature.len() - 2;
+    flipped_signature[last] = if flipped_signature[last] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    let no_kid = jsonwebtoken::encode(
+        &Header::new(Algorithm::RS256),
+        &good,
+        &EncodingKey::from_rsa_pem(&a.pem).unwrap(),
+    )
+    .unwrap();
+    let alg_none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT","kid":"k1"}"#),
+        URL_SAFE_NO_PAD.encode(good.to_string())
+    );
+    let hs256_with_kid = {
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k1".into());
+        // The classic confusion attack: the public key's bytes as HMAC secret.
+        jsonwebtoken::encode(&header, &good, &EncodingKey::from_secret(a.n.as_bytes())).unwrap()
+    };
+    vec![
+        ("no Authorization header", None, 401),
+        ("empty bearer", Some("Bearer ".into()), 401),
+        ("not bearer", Some(format!("Basic {valid}")), 401),
+        ("not a JWT", bearer("not.a.jwt".into()), 401),
+        ("alg none", bearer(alg_none), 401),
+        (
+            "HS256 with the public key as secret",
+            bearer(hs256_with_kid),
+            401,
+        ),
+        ("no key id", bearer(no_kid), 401),
+        ("key not in the JWKS", bearer(b.sign("k9", &good)), 401),
+        ("known key id, other key", bearer(b.sign("k1", &good)), 401),
+        (
+            "payload changed after signing",
+            bearer(tampered(
+                &valid,
+                &with("email", json!("intruder@x.iam.gserviceaccount.com")),
+            )),
+            401,
+        ),
+        (
+            "signature altered",
+            bearer(String::from_utf8(flipped_signature).unwrap()),
+            401,
+        ),
+        (
+            "wrong audience",
+            bearer(a.sign("k1", &claims("https://other.run.app", PUSHER, 3600))),
+            401,
+        ),
+        ("no audience", bearer(a.sign("k1", &without("aud"))), 401),
+        (
+            "expired an hour ago",
+            bearer(a.sign("k1", &claims(AUDIENCE, PUSHER, -3600))),
+            401,
+        ),
+        (
+            "expired beyond the leeway",
+            bearer(a.sign("k1", &claims(AUDIENCE, PUSHER, -120))),
+            401,
+        ),
+        ("no expiry", bearer(a.sign("k1", &without("exp"))), 401),
+        (
+            "wrong issuer",
+            bearer(a.sign("k1", &with("iss", json!("https://evil.example.com")))),
+            401,
+        ),
+        ("no issuer", bearer(a.sign("k1", &without("iss"))), 401),
+        (
+            "other service account",
+            bearer(a.sign(
+                "k1",
+                &claims(AUDIENCE, "intruder@x.iam.gserviceaccount.com", 3600),
+            )),
+            403,
+        ),
+        (
+            "email not verified",
+            bearer(a.sign("k1", &with("email_verified", json!(false)))),
+            403,
+        ),
+        ("no email", bearer(a.sign("k1", &without("email"))), 403),
+    ]
+}
+
+/// Counts handler runs of every kind.
+fn counting_app(calls: &Arc<AtomicUsize>) -> nubes_core::App {
+    use nubes_core::{BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent};
+    let (q, s, t) = (calls.clone(), calls.clone(), calls.clone());
+    nubes_core::App::new()
+        .http(axum::Router::new().route("/hello", axum::routing::get(|| async { "hello" })))
+        .on_queue("orders", move |_: QueueMessage, _: Context| {
+            let calls = q.clone();
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok::<(), BoxError>(())
+            }
+        })
+        .on_storage("uploads", move |_: StorageEvent, _: Context| {
+            let calls = s.clone();
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok::<(), BoxError>(())
+            }
+        })
+        .on_schedule(
+            "nightly",
+            "0 3 * * *",
+            move |_: ScheduledEvent, _: Context| {
+                let calls = t.clone();
+                async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    Ok::<(), BoxError>(())
+                }
+            },
+        )
+}
+
+#[tokio::test]
+async fn forged_deliveries_never_reach_a_handler_on_any_event_path() {
+    let Some((a, b)) = keys_or_skip() else { return };
+    let jwks = jwks(json!({"keys": [a.jwk("k1")]})).await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let server = nubes_gcp::start(counting_app(&calls), auth_config(&jwks.url))
+        .await
+        .unwrap();
+    let base = server.url();
+    let http = reqwest::Client::new();
+    // Each event path with a delivery its handler would accept.
+    let deliveries: Vec<(&str, &str, Vec<u8>)> = vec![
+        (
+            "/_nubes/queues/orders",
+            "application/json",
+            envelope().to_string().into_bytes(),
+        ),
+        (
+            "/_nubes/storage/uploads",
+            "application/cloudevents+json",
+            fixture("cloudevent-storage-finalized.structured.json"),
+        ),
+        (
+            "/_nubes/schedules/nightly",
+            "application/json",
+            b"{}".to_vec(),
+        ),
+        // Auto-detected on `/`, as the Functions Framework does.
+        ("/", "application/json", envelope().to_string().into_bytes()),
+    ];
+    let send = |path: &str, content_type: &str, body: &[u8], authorization: Option<&str>| {
+        let mut req = http
+            .post(format!("{base}{path}"))
+            .header("content-type", content_type)
+            .body(body.to_vec());
+        if let Some(value) = authorization {
+            req = req.header("authorization", value);
+        }
+        req.send()
+    };
+    let forgeries = forgeries(a, b);
+    let mut refused = 0;
+    for (path, content_type, body) in &deliveries {
+        for (what, authorization, status) in &forgeries {
+            let res = send(path, content_type, body, authorization.as_deref())
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), *status, "{path}: {what}");
+            let reply: Value = res.json().await.unwrap();
+            assert!(
+                reply["error"]["message"].is_string(),
+                "{path}: {what}: {reply}"
+            );
+            assert_eq!(
+                calls.load(Ordering::SeqCst),
+                0,
+                "{path}: {what} ran a handler"
+            );
+            refused += 1;
+        }
+    }
+    // The same deliveries with a genuine token do run (so the counter works).
+    let genuine = format!("Bearer {}", a.sign("k1", &claims(AUDIENCE, PUSHER, 3600)));
+    for (n, (path, content_type, body)) in deliveries.iter().enumerate() {
+        let res = send(path, content_type, body, Some(&genuine))
+            .await
+            .unwrap();
+        let status = res.status();
+        assert!(
+            status.is_success(),
+            "{path}: {status} {}",
+            res.text().await.unwrap()
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), n + 1, "{path}");
+    }
+    println!("{refused} forged deliveries refused, 0 handler runs");
     server.shutdown().await.unwrap();
 }

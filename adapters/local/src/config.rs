@@ -23,8 +23,22 @@ pub struct LocalConfig {
     pub retry_delay: Duration,
     /// Deliveries before an event is dead-lettered (`NUBES_LOCAL_MAX_ATTEMPTS`, default 5).
     pub max_attempts: u32,
-    /// Largest accepted queue message body (`NUBES_MAX_BODY_BYTES`, default 6 MiB, Lambda's limit).
+    /// Largest accepted request body on every route: queue messages, storage
+    /// uploads and the app's own routes (`NUBES_MAX_BODY_BYTES`, default 6 MiB,
+    /// Lambda's limit); larger ones are answered `413`.
     pub max_body_bytes: usize,
+    /// How long a handler may run (`NUBES_LOCAL_TIMEOUT_MS`, default 300000:
+    /// 5 minutes, the default of Cloud Run and of Azure's Consumption plan).
+    /// It is every invocation's [`Context::deadline`](nubes_core::Context::deadline);
+    /// a handler still running shortly before it is cancelled and reported
+    /// failed (events are retried, HTTP requests get a JSON `504`).
+    pub timeout: Duration,
+    /// How long a client may take to send a request's headers
+    /// (`NUBES_HEADER_READ_TIMEOUT_MS`, default 30000; 0 disables it).
+    pub header_read_timeout: Duration,
+    /// The longest pause in the arrival of a request body before the request
+    /// is answered `408` (`NUBES_BODY_READ_TIMEOUT_MS`, default 30000; 0 disables it).
+    pub body_read_timeout: Duration,
     /// How long in-flight work may take to finish after Ctrl-C / SIGTERM
     /// (`NUBES_SHUTDOWN_GRACE_MS`, default 10000).
     pub shutdown_grace: Duration,
@@ -45,6 +59,9 @@ impl Default for LocalConfig {
             retry_delay: Duration::from_millis(1000),
             max_attempts: 5,
             max_body_bytes: 6 * 1024 * 1024,
+            timeout: Duration::from_secs(300),
+            header_read_timeout: nubes_serve::ServeConfig::DEFAULT.header_read_timeout,
+            body_read_timeout: nubes_serve::ServeConfig::DEFAULT.body_read_timeout,
             shutdown_grace: Duration::from_secs(10),
             run_schedules: true,
             watch_storage: true,
@@ -96,6 +113,13 @@ impl LocalConfig {
                 d.max_body_bytes,
                 "a byte count",
             )?,
+            timeout: millis(&lookup, "NUBES_LOCAL_TIMEOUT_MS", d.timeout)?,
+            header_read_timeout: millis(
+                &lookup,
+                "NUBES_HEADER_READ_TIMEOUT_MS",
+                d.header_read_timeout,
+            )?,
+            body_read_timeout: millis(&lookup, "NUBES_BODY_READ_TIMEOUT_MS", d.body_read_timeout)?,
             shutdown_grace: Duration::from_millis(read(
                 &lookup,
                 "NUBES_SHUTDOWN_GRACE_MS",
@@ -106,6 +130,15 @@ impl LocalConfig {
             watch_storage: read_flag(&lookup, "NUBES_LOCAL_WATCH", d.watch_storage)?,
         })
     }
+}
+
+/// A duration given in milliseconds.
+fn millis(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: Duration,
+) -> Result<Duration, Error> {
+    read(lookup, name, default.as_millis() as u64, "milliseconds").map(Duration::from_millis)
 }
 
 #[cfg(test)]
@@ -128,6 +161,9 @@ mod tests {
         assert_eq!(c.max_attempts, 5);
         assert_eq!(c.retry_delay, Duration::from_secs(1));
         assert_eq!(c.host.to_string(), "127.0.0.1");
+        assert_eq!(c.timeout, Duration::from_secs(300));
+        assert_eq!(c.header_read_timeout, Duration::from_secs(30));
+        assert_eq!(c.body_read_timeout, Duration::from_secs(30));
     }
 
     #[test]
@@ -136,8 +172,14 @@ mod tests {
             ("PORT", "8080"),
             ("NUBES_HOST", "0.0.0.0"),
             ("NUBES_LOCAL_RETRY_DELAY_MS", "5"),
+            ("NUBES_LOCAL_TIMEOUT_MS", "1500"),
+            ("NUBES_HEADER_READ_TIMEOUT_MS", "0"),
+            ("NUBES_BODY_READ_TIMEOUT_MS", "250"),
         ])
         .unwrap();
+        assert_eq!(c.timeout, Duration::from_millis(1500));
+        assert!(c.header_read_timeout.is_zero());
+        assert_eq!(c.body_read_timeout, Duration::from_millis(250));
         assert_eq!(c.port, 8080);
         assert_eq!(c.host.to_string(), "0.0.0.0");
         assert_eq!(c.retry_delay, Duration::from_millis(5));

@@ -8,7 +8,7 @@
 use chrono::Utc;
 use nubes_core::{
     Context, Outcome, Provider, QueueMessage, RawEvent, ScheduledEvent, StorageEvent, TraceContext,
-    TriggerKind,
+    TriggerKind, deadline,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -198,16 +198,29 @@ async fn attempt_all(rt: &SharedRuntime, delivery: &Delivery) -> Fate {
             .trace(delivery.trace.clone())
             .raw_event(RawEvent::json(delivery.event.to_json().to_string()))
             .shutdown_signal(rt.shutdown.clone())
+            .metrics(rt.metrics.handle.clone())
+            .deadline(std::time::SystemTime::now() + rt.config.timeout)
             .build();
-        let outcome = match &delivery.event {
-            LocalEvent::Queue(m) => {
-                let mut m = m.clone();
-                m.attempt = attempt;
-                rt.app.dispatch_queue(m, ctx).await
+        let deadline = ctx.deadline();
+        let dispatch = async {
+            match &delivery.event {
+                LocalEvent::Queue(m) => {
+                    let mut m = m.clone();
+                    m.attempt = attempt;
+                    rt.app.dispatch_queue(m, ctx).await
+                }
+                LocalEvent::Storage(e) => {
+                    let mut e = e.clone();
+                    // The delivery id is the notification id: the same on every retry.
+                    e.id.get_or_insert_with(|| delivery.id.clone());
+                    rt.app.dispatch_storage(e, ctx).await
+                }
+                LocalEvent::Schedule(e) => rt.app.dispatch_schedule(e.clone(), ctx).await,
             }
-            LocalEvent::Storage(e) => rt.app.dispatch_storage(e.clone(), ctx).await,
-            LocalEvent::Schedule(e) => rt.app.dispatch_schedule(e.clone(), ctx).await,
         };
+        let outcome =
+            deadline::outcome_within(deadline, rt.deadline_margin(), dispatch, || rt.timed_out())
+                .await;
         match outcome {
             Outcome::Success => return Fate::Handled { attempts: attempt },
             Outcome::Permanent(err) => {

@@ -32,8 +32,11 @@
 mod config;
 mod dead_letters;
 mod delivery;
+#[doc(hidden)]
+pub mod fuzzing;
 mod introspection;
 mod json_error;
+mod metrics_routes;
 mod queue_routes;
 mod router;
 mod runtime;

@@ -13,11 +13,16 @@ use crate::runtime::SharedRuntime;
 use crate::user_http::UserHttp;
 use crate::{introspection, queue_routes, schedule_routes, storage_routes};
 
-pub(crate) fn build(rt: SharedRuntime) -> Router {
+/// `/_nubes/…` to the runner's own endpoints, everything else straight to
+/// the app (no router in front of the app's requests).
+pub(crate) type LocalService = nubes_serve::PrefixSplit<Router, UserHttp>;
+
+pub(crate) fn build(rt: SharedRuntime) -> LocalService {
     let internal = Router::new()
         .route("/", get(introspection::console))
         .route("/triggers", get(introspection::triggers))
         .route("/dead", get(introspection::all_dead_letters))
+        .route("/metrics", get(crate::metrics_routes::summary))
         .route("/queues/{name}", post(queue_routes::enqueue))
         .route("/queues/{name}/dead", get(queue_routes::dead_letters))
         .route(
@@ -30,12 +35,12 @@ pub(crate) fn build(rt: SharedRuntime) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response(json_client_errors));
-    Router::new()
+    let nubes = Router::new()
         // The console answers with and without the trailing slash.
         .route("/_nubes/", get(introspection::console))
         .nest("/_nubes", internal)
-        .fallback_service(UserHttp { rt: rt.clone() })
-        .with_state(rt)
+        .with_state(rt.clone());
+    nubes_serve::PrefixSplit::new("/_nubes", nubes, UserHttp::new(rt))
 }
 
 async fn not_found() -> ApiError {

@@ -23,11 +23,26 @@ pub(crate) struct Runtime {
     pub(crate) deliveries: TaskTracker,
     /// Cancelled when shutdown begins.
     pub(crate) shutdown: CancellationToken,
+    /// What handlers recorded, served at `GET /_nubes/metrics`.
+    pub(crate) metrics: crate::metrics_routes::LocalMetrics,
 }
 
 pub(crate) type SharedRuntime = Arc<Runtime>;
 
 impl Runtime {
+    /// How long before a handler's deadline it is cancelled.
+    pub(crate) fn deadline_margin(&self) -> std::time::Duration {
+        nubes_core::deadline::margin_for(self.config.timeout, nubes_core::deadline::DEFAULT_MARGIN)
+    }
+
+    /// The error of a handler cancelled at its deadline.
+    pub(crate) fn timed_out(&self) -> nubes_core::Error {
+        nubes_core::deadline::timed_out(format_args!(
+            "the {} ms timeout (NUBES_LOCAL_TIMEOUT_MS)",
+            self.config.timeout.as_millis()
+        ))
+    }
+
     /// Refuses new events once shutdown has begun (`503`), so nothing is
     /// accepted that the runner cannot finish.
     pub(crate) fn accepting(&self) -> Result<(), ApiError> {

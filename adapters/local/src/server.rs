@@ -20,7 +20,7 @@ use crate::{router, scheduler, watcher};
 pub struct LocalServer {
     addr: SocketAddr,
     rt: SharedRuntime,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -66,6 +66,7 @@ pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> 
         storage,
         deliveries: TaskTracker::new(),
         shutdown: CancellationToken::new(),
+        metrics: Default::default(),
     });
     resume_spooled(&rt);
     if rt.config.watch_storage && has_storage {
@@ -74,10 +75,14 @@ pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> 
     if rt.config.run_schedules {
         scheduler::start(&rt);
     }
-    let token = rt.shutdown.clone();
-    let serve = axum::serve(listener, router::build(rt.clone()))
-        .with_graceful_shutdown(async move { token.cancelled().await });
-    let server = tokio::spawn(async move { serve.await });
+    let serve = nubes_serve::serve(
+        listener,
+        router::build(rt.clone()),
+        rt.config.max_body_bytes as u64,
+        nubes_serve::ServeConfig::new(rt.config.header_read_timeout, rt.config.body_read_timeout),
+        rt.shutdown.clone(),
+    );
+    let server = tokio::spawn(serve);
     Ok(LocalServer { addr, rt, server })
 }
 
@@ -127,8 +132,7 @@ impl LocalServer {
         self.rt.shutdown.cancel();
         let mut server = self.server;
         match tokio::time::timeout_at(deadline, &mut server).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => tracing::error!(error = %e, "HTTP server stopped with an error"),
+            Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "HTTP server task failed"),
             Err(_) => {
                 server.abort();

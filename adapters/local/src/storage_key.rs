@@ -6,12 +6,17 @@ use nubes_core::Error;
 
 /// Longest accepted key, as on S3 and Cloud Storage.
 const MAX_KEY_BYTES: usize = 1024;
+/// Longest file name common file systems store (`NAME_MAX` on Linux and
+/// macOS): a longer segment is the caller's mistake (400), not an I/O error.
+const MAX_SEGMENT_BYTES: usize = 255;
 
 /// Maps `key` to a path under `bucket_dir`, rejecting anything that could
 /// resolve outside it: `.` / `..` segments, empty segments (`a//b`, leading or
 /// trailing `/`), backslashes, control characters (NUL included) and drive
-/// prefixes. Keys reach this function already percent-decoded once; a key that
-/// still holds `%2e%2e` after that is an ordinary file name, not a traversal.
+/// prefixes, segments longer than a file name may be, and paths through a
+/// symbolic link inside the bucket (it could point anywhere). Keys reach this
+/// function already percent-decoded once; a key that still holds `%2e%2e`
+/// after that is an ordinary file name, not a traversal.
 pub(crate) fn object_path(bucket_dir: &Path, key: &str) -> Result<PathBuf, Error> {
     let reject = |why: &str| {
         Error::invalid_event(format!(
@@ -43,7 +48,19 @@ pub(crate) fn object_path(bucket_dir: &Path, key: &str) -> Result<PathBuf, Error
             s if cfg!(windows) && s.len() >= 2 && s.as_bytes()[1] == b':' => {
                 return Err(reject("drive prefixes are not allowed"));
             }
-            s => path.push(s),
+            s if s.len() > MAX_SEGMENT_BYTES => {
+                return Err(reject(
+                    "each `/`-separated part is limited to 255 bytes (a file name)",
+                ));
+            }
+            s => {
+                path.push(s);
+                // Folders the key passes through must be real folders: a
+                // symbolic link would carry the write (or read) out of the bucket.
+                if path.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
+                    return Err(reject("the key passes through a symbolic link"));
+                }
+            }
         }
     }
     // Defence in depth: nothing above can leave the folder, check anyway.
@@ -100,7 +117,22 @@ mod tests {
             assert!(object_path(root, bad).is_err(), "{bad:?} accepted");
         }
         assert!(object_path(root, &"k".repeat(1025)).is_err());
+        assert!(object_path(root, &"k".repeat(256)).is_err());
+        assert!(object_path(root, &format!("{}/{}", "k".repeat(255), "k".repeat(255))).is_ok());
         // Colons are ordinary characters on Unix (and in S3 keys).
         assert_eq!(object_path(root, "a:b").is_ok(), !cfg!(windows));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links_inside_the_bucket_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bucket, outside) = (dir.path().join("bucket"), dir.path().join("outside"));
+        std::fs::create_dir_all(&bucket).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, bucket.join("link")).unwrap();
+        assert!(object_path(&bucket, "link/x").is_err());
+        assert!(object_path(&bucket, "link").is_err());
+        assert!(object_path(&bucket, "real/x").is_ok());
     }
 }

@@ -60,6 +60,12 @@ pub struct StorageEvent {
     pub version: Option<String>,
     /// When it happened, per the platform.
     pub time: Option<DateTime<Utc>>,
+    /// The platform's id of this notification, the same on every redelivery of
+    /// it (CloudEvent / Event Grid / EventBridge `id`; for S3 notifications the
+    /// object key and its `sequencer`), when it has one. The default
+    /// [idempotency](crate::idempotency) key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 impl StorageEvent {
@@ -74,6 +80,7 @@ impl StorageEvent {
             content_type: None,
             version: None,
             time: None,
+            id: None,
         }
     }
 
@@ -104,6 +111,12 @@ impl StorageEvent {
     /// Sets the event time.
     pub fn with_time(mut self, time: DateTime<Utc>) -> Self {
         self.time = Some(time);
+        self
+    }
+
+    /// Sets the platform's notification id.
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
         self
     }
 }

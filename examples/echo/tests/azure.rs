@@ -358,7 +358,11 @@ async fn failures_retry_until_the_host_poisons_and_panics_are_isolated() {
 
 #[tokio::test]
 async fn malformed_payloads_get_json_errors_and_never_kill_the_process() {
-    let mut host = Host::start(&[("NUBES_MAX_BODY_BYTES", "65536")]).await;
+    let mut host = Host::start(&[
+        ("NUBES_MAX_BODY_BYTES", "65536"),
+        ("NUBES_AZURE_MAX_INVOCATION_BYTES", "65536"),
+    ])
+    .await;
     let bad: [(&str, &[u8], u16); 8] = [
         ("orders", b"not json", 400),
         ("orders", b"", 400),

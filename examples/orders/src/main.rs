@@ -2,7 +2,10 @@
 //!
 //! - `POST /orders` validates an order and answers `202`; `GET /stats` shows counters;
 //! - queue `orders` processes orders (malformed or invalid ones fail permanently,
-//!   the rest are retried on error);
+//!   the rest are retried on error), idempotently: an order id is processed at
+//!   most once successfully within a day, however often it is delivered or
+//!   resubmitted (records in Redis when `ORDERS_REDIS_URL` is set and the
+//!   `redis` feature is on, else in memory);
 //! - storage `receipts` logs every receipt written;
 //! - schedule `nightly-report` (`0 3 * * *`, UTC) logs the day's totals.
 //!
@@ -15,23 +18,36 @@
 
 mod model;
 mod stats;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use nubes::idempotency::{IdempotencyStore, MemoryStore, idempotent};
 use nubes::{App, BoxError, Context, QueueMessage, ResultExt as _, ScheduledEvent, StorageEvent};
 
 use crate::model::Order;
 use crate::stats::Stats;
 
+/// How long a processed order id is remembered.
+const ORDER_DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
+
 #[tokio::main]
 async fn main() -> Result<(), nubes::Error> {
     let stats = Arc::new(Stats::default());
-    nubes::run(app(stats)).await
+    #[cfg(feature = "redis")]
+    if let Some(url) = nubes::env::text(&|name| std::env::var(name).ok(), "ORDERS_REDIS_URL") {
+        let redis = nubes::idempotency::RedisStore::open(&url)?;
+        return nubes::run(app(stats, redis)).await;
+    }
+    nubes::run(app(stats, MemoryStore::new())).await
 }
 
-fn app(stats: Arc<Stats>) -> App {
+/// The app; `orders_seen` keeps the ids of processed orders.
+fn app(stats: Arc<Stats>, orders_seen: impl IdempotencyStore) -> App {
     let http = Router::new()
         .route("/orders", post(accept_order))
         .route("/stats", get(show_stats))
@@ -40,6 +56,12 @@ fn app(stats: Arc<Stats>) -> App {
         let stats = stats.clone();
         move |msg: QueueMessage, ctx: Context| process_order(stats.clone(), msg, ctx)
     };
+    // Keyed by the order id, not the message id: a client that resubmits an
+    // order (a new message) is deduplicated as well as a queue redelivery.
+    let on_order = idempotent(on_order)
+        .store(orders_seen)
+        .ttl(ORDER_DEDUPE_TTL)
+        .key(|msg: &QueueMessage, _: &Context| Ok(msg.json::<Order>().permanent()?.id));
     let on_report = {
         let stats = stats.clone();
         move |ev: ScheduledEvent, ctx: Context| nightly_report(stats.clone(), ev, ctx)
@@ -71,7 +93,8 @@ async fn show_stats(Extension(stats): Extension<Arc<Stats>>) -> Json<serde_json:
 }
 
 /// Processes one order message. Bad input can never succeed, so it fails
-/// permanently (acknowledged, logged); anything else is retried.
+/// permanently (acknowledged, logged); anything else is retried. Runs at most
+/// once successfully per order id (see `app`).
 async fn process_order(stats: Arc<Stats>, msg: QueueMessage, ctx: Context) -> Result<(), BoxError> {
     let order: Order = msg.json().permanent()?;
     order.validate().permanent()?;
@@ -83,6 +106,16 @@ async fn process_order(stats: Arc<Stats>, msg: QueueMessage, ctx: Context) -> Re
         "order processed"
     );
     stats.record_order(order.total_cents);
+    // Custom metrics: CloudWatch EMF on AWS, log entries on GCP and Azure,
+    // `GET /_nubes/metrics` locally.
+    #[allow(clippy::cast_precision_loss)] // cents stay far below 2^52
+    let total = order.total_cents as f64;
+    ctx.metrics()
+        .count("orders_processed", 1.0)
+        .with_dimension("channel", "queue");
+    ctx.metrics()
+        .count("order_revenue_cents", total)
+        .with_dimension("channel", "queue");
     Ok(())
 }
 

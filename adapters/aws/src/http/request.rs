@@ -61,9 +61,9 @@ pub(crate) fn from_rest_v1(ev: ApiGatewayProxyRequest) -> Result<Request<Body>, 
         ev.resource.as_deref(),
     );
     let query = if ev.multi_value_query_string_parameters.is_empty() {
-        encode_query(ev.query_string_parameters.iter())
+        encode_query(query_pairs(&ev.query_string_parameters))
     } else {
-        encode_query(ev.multi_value_query_string_parameters.iter())
+        encode_query(query_pairs(&ev.multi_value_query_string_parameters))
     };
     let headers = pick_headers(ev.headers, ev.multi_value_headers).0;
     let body = decode_body(ev.body.as_deref(), ev.is_base64_encoded)?;
@@ -146,7 +146,35 @@ fn decoded(map: &QueryMap) -> Vec<(String, String)> {
         let spaced = s.replace('+', " ");
         percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
     };
-    map.iter().map(|(k, v)| (decode(k), decode(v))).collect()
+    query_pairs(map)
+        .iter()
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+/// Every `(name, value)` pair of `map`, read through its `Serialize` impl.
+/// Not `QueryMap::iter`: query_map 0.7's iterator indexes past the end (a
+/// panic) for a name with an empty list of values, which an event such as
+/// `"multiValueQueryStringParameters":{"a":[]}` produces (found by fuzzing).
+fn query_pairs(map: &QueryMap) -> Vec<(String, String)> {
+    if map.is_empty() {
+        return Vec::new();
+    }
+    let Ok(serde_json::Value::Object(names)) = serde_json::to_value(map) else {
+        return Vec::new();
+    };
+    let mut pairs = Vec::new();
+    for (name, values) in names {
+        let serde_json::Value::Array(values) = values else {
+            continue;
+        };
+        for value in values {
+            if let serde_json::Value::String(value) = value {
+                pairs.push((name.clone(), value));
+            }
+        }
+    }
+    pairs
 }
 
 fn encode_query<I, K, V>(pairs: I) -> String

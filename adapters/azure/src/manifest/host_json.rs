@@ -1,5 +1,5 @@
 //! `host.json`: the custom handler's executable, HTTP proxying, the
-//! extension bundle.
+//! extension bundle, the function timeout.
 
 use nubes_core::AppDescription;
 use serde_json::{Value, json};
@@ -21,6 +21,9 @@ pub(super) fn host_json(app: &AppDescription, options: &ManifestOptions) -> Valu
     });
     let mut host = json!({
         "version": "2.0",
+        // Stated rather than left to the plan's default, so it is the value the
+        // adapter assumes (`NUBES_AZURE_FUNCTION_TIMEOUT_MS` must match a change).
+        "functionTimeout": function_timeout(crate::DEFAULT_FUNCTION_TIMEOUT),
         "customHandler": null,
         "extensionBundle": {
             "id": EXTENSION_BUNDLE,
@@ -35,4 +38,27 @@ pub(super) fn host_json(app: &AppDescription, options: &ManifestOptions) -> Valu
     }
     host["customHandler"] = custom_handler;
     host
+}
+
+/// `hh:mm:ss`, the `functionTimeout` format.
+fn function_timeout(timeout: std::time::Duration) -> String {
+    let s = timeout.as_secs();
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timeout_is_the_one_the_adapter_assumes() {
+        assert_eq!(
+            function_timeout(crate::DEFAULT_FUNCTION_TIMEOUT),
+            "00:05:00"
+        );
+        assert_eq!(
+            function_timeout(std::time::Duration::from_secs(2 * 3600 + 61)),
+            "02:01:01"
+        );
+    }
 }

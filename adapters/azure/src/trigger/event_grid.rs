@@ -95,6 +95,9 @@ pub(crate) fn decode(event: Map<String, Value>) -> Result<StorageEvent, Error> {
     if let Some(at) = time {
         ev = ev.with_time(at);
     }
+    if let Some(id) = field("id").filter(|id| !id.is_empty()) {
+        ev = ev.with_id(id);
+    }
     Ok(ev)
 }
 
@@ -139,6 +142,11 @@ mod tests {
             assert_eq!(
                 ev.time.unwrap().to_rfc3339(),
                 "2017-06-26T18:41:00.958410300+00:00"
+            );
+            // The event id is the notification id (the idempotency key).
+            assert_eq!(
+                ev.id.as_deref(),
+                Some("831e1650-001e-001b-66ab-eeb76e069631")
             );
             // A whole (one-event) batch is accepted too.
             let env = envelope_of(&batch);

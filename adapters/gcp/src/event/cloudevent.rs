@@ -143,7 +143,8 @@ fn map(ce: CloudEvent<'_>, raw_type: &'static str) -> Result<Decoded, Error> {
     }
     if let Some(action) = storage::action_of_cloudevent(&ce.ty) {
         let object: StorageObject = wire::parse(data, "Cloud Storage CloudEvent data")?;
-        let event = object.into_event(action, ce.time)?;
+        let mut event = object.into_event(action, ce.time)?;
+        event.id = Some(ce.id.clone());
         return Ok(Decoded {
             id: Some(ce.id),
             attempt: 1,

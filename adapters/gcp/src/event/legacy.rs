@@ -86,7 +86,8 @@ pub(super) fn decode(probe: Probe<'_>) -> Result<Decoded, Error> {
             .as_deref()
             .map(|t| wire::time(t, "legacy event `timestamp`"))
             .transpose()?;
-        let event = object.into_event(action, time)?;
+        let mut event = object.into_event(action, time)?;
+        event.id.clone_from(&context.event_id);
         return Ok(Decoded {
             id: context.event_id,
             attempt: 1,

@@ -70,6 +70,8 @@ fn binary_storage_cloudevent() {
         ("sample-bucket", "folder/Test.cs", Some(352))
     );
     assert_eq!(e.version.as_deref(), Some("1587627537231057"));
+    // The CloudEvent id is the notification id (the idempotency key).
+    assert_eq!(e.id.as_deref(), Some("aaaaaa-1111-bbbb-2222-cccccccccccc"));
 }
 
 #[test]

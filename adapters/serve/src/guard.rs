@@ -1,0 +1,144 @@
+//! The per-connection service: checks a request's declared size, wraps its
+//! body, and turns a cut-off body into the response that says so.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use axum::body::Body as AxumBody;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use http_body::Body as _;
+use hyper::body::Incoming;
+use nubes_core::Error;
+use tower::Service;
+use tower::util::{Oneshot, ServiceExt as _};
+
+use crate::body::GuardedBody;
+use crate::tripwire::{Armed, Trip, Tripwire};
+use crate::{BodyLimit, ServeConfig};
+
+/// Serves one connection's requests with `inner`.
+#[derive(Clone)]
+pub(crate) struct Guard<S, L> {
+    inner: S,
+    limit: L,
+    config: ServeConfig,
+    /// The connection's flag (HTTP/1.1); `None` on HTTP/2, whose concurrent
+    /// streams each get their own.
+    wire: Option<Arc<Tripwire>>,
+}
+
+impl<S, L> Guard<S, L> {
+    pub(crate) fn new(inner: S, limit: L, config: ServeConfig, sequential: bool) -> Self {
+        Guard {
+            inner,
+            limit,
+            config,
+            wire: sequential.then(Arc::default),
+        }
+    }
+}
+
+impl<S, L> hyper::service::Service<Request<Incoming>> for Guard<S, L>
+where
+    S: Service<Request<AxumBody>, Response = Response<AxumBody>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+    L: BodyLimit,
+{
+    type Response = Response<AxumBody>;
+    type Error = Infallible;
+    type Future = GuardFuture<S>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let limit = self.limit.max_body_bytes(&request);
+        let body = request.body();
+        if body.size_hint().lower() > limit {
+            return GuardFuture::Refused {
+                response: Some(refusal(Trip::TooLarge, limit)),
+            };
+        }
+        // A body that cannot grow past the limit nor stall needs no flag.
+        let armed = (!body.is_end_stream()).then(|| {
+            let wire = self.wire.clone().unwrap_or_default();
+            let generation = wire.arm();
+            Armed { wire, generation }
+        });
+        let timeout = self.config.body_read_timeout;
+        let request = request
+            .map(|body| AxumBody::new(GuardedBody::new(body, limit, timeout, armed.clone())));
+        GuardFuture::Serving {
+            call: self.inner.clone().oneshot(request),
+            armed,
+            limit,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response of one request.
+    #[project = GuardProj]
+    pub(crate) enum GuardFuture<S>
+    where
+        S: Service<Request<AxumBody>>,
+    {
+        Refused { response: Option<Response<AxumBody>> },
+        Serving {
+            #[pin]
+            call: Oneshot<S, Request<AxumBody>>,
+            armed: Option<Armed>,
+            limit: u64,
+        },
+    }
+}
+
+impl<S> Future for GuardFuture<S>
+where
+    S: Service<Request<AxumBody>, Response = Response<AxumBody>, Error = Infallible>,
+{
+    type Output = Result<Response<AxumBody>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            GuardProj::Refused { response } => {
+                Poll::Ready(Ok(response.take().unwrap_or_else(Response::default)))
+            }
+            GuardProj::Serving { call, armed, limit } => {
+                let response = ready!(call.poll(cx))?;
+                match armed.as_ref().and_then(Armed::tripped) {
+                    None => Poll::Ready(Ok(response)),
+                    Some(trip) => Poll::Ready(Ok(refusal(trip, *limit))),
+                }
+            }
+        }
+    }
+}
+
+/// The JSON answer to a cut-off request; the connection closes after it
+/// (the rest of the body is not read).
+fn refusal(trip: Trip, limit: u64) -> Response<AxumBody> {
+    let (status, err) = match trip {
+        Trip::TooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Error::invalid_event(format!(
+                "the request body exceeds the limit of {limit} bytes (NUBES_MAX_BODY_BYTES)"
+            )),
+        ),
+        Trip::Stalled => (
+            StatusCode::REQUEST_TIMEOUT,
+            Error::invalid_event(
+                "the request body stopped arriving (NUBES_BODY_READ_TIMEOUT_MS); send it again",
+            ),
+        ),
+    };
+    tracing::warn!(status = status.as_u16(), error = %err, "request refused");
+    let mut response = nubes_core::json_error(status, &err).map(AxumBody::from);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}

@@ -1,0 +1,38 @@
+//! A small app on the `nubes` facade for the shutdown and deadline tests
+//! (tests/shutdown.rs): the platform comes from `NUBES_PLATFORM` as in any
+//! nubes app.
+//!
+//! - `GET /fast` answers `fast` at once;
+//! - `GET /slow?ms=N` answers `slow` after N milliseconds (default 300);
+//! - `GET /remaining` answers the milliseconds left before the deadline.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::Extension;
+use axum::extract::Query;
+use axum::routing::get;
+use nubes::{App, Context};
+
+async fn slow(Query(query): Query<HashMap<String, String>>) -> &'static str {
+    let ms = query
+        .get("ms")
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(300);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    "slow"
+}
+
+async fn remaining(Extension(ctx): Extension<Context>) -> String {
+    ctx.remaining()
+        .map_or_else(|| "none".to_owned(), |left| left.as_millis().to_string())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), nubes::Error> {
+    let router = axum::Router::new()
+        .route("/fast", get(|| async { "fast" }))
+        .route("/slow", get(slow))
+        .route("/remaining", get(remaining));
+    nubes::run(App::new().http(router)).await
+}
