@@ -36,7 +36,7 @@ pub use config::AwsConfig;
 pub use failure::InvocationError;
 pub use handler::LambdaHandler;
 pub use invocation::Invocation;
-pub use logging::json_subscriber;
+pub use logging::{json_subscriber, text_subscriber};
 pub use manifest::{Architecture, SamOptions, aws_cron, sam_template};
 
 use nubes_core::{App, Error};

@@ -1,7 +1,7 @@
 //! Log lines CloudWatch understands: one JSON object per line with `timestamp`,
 //! `level`, `message`, `requestId`, `traceId`, `xray_trace_id` and `spanId`
-//! (or plain text when `AWS_LAMBDA_LOG_FORMAT=Text`), filtered by
-//! `AWS_LAMBDA_LOG_LEVEL`. The ids come from the invocation running on the
+//! (or plain text lines carrying the same ids when `AWS_LAMBDA_LOG_FORMAT=Text`),
+//! filtered by `AWS_LAMBDA_LOG_LEVEL`. The ids come from the invocation running on the
 //! task that logs (never from process environment variables, which
 //! concurrent invocations would share).
 
@@ -29,11 +29,7 @@ pub(crate) fn init(lookup: impl Fn(&str) -> Option<String>) {
     let text = lookup("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("text"));
     // `try_init` fails only when a subscriber is already set: the user's wins.
     let _ = if text {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_ansi(false)
-            .with_writer(std::io::stdout)
-            .compact()
+        text_subscriber(filter, std::io::stdout)
             .try_init()
             .map_err(|e| e.to_string())
     } else {
@@ -78,6 +74,26 @@ where
         .with(
             tracing_subscriber::fmt::layer()
                 .event_format(CloudWatchJson)
+                .with_writer(writer),
+        )
+}
+
+/// The subscriber [`run`](crate::run) installs when
+/// `AWS_LAMBDA_LOG_FORMAT=Text`: one plain line per event,
+/// `<timestamp> <LEVEL> requestId=… xray_trace_id=… spanId=… <target>: <message> <fields>`
+/// (the ids present on every line of an invocation), written to `writer` and
+/// filtered by `filter`.
+pub fn text_subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    Registry::default()
+        .with(filter)
+        .with(InvocationIdsLayer)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .event_format(LambdaText)
+                .with_ansi(false)
                 .with_writer(writer),
         )
 }
@@ -220,6 +236,70 @@ where
     }
 }
 
+/// Plain text lines with the invocation's ids, for `AWS_LAMBDA_LOG_FORMAT=Text`.
+struct LambdaText;
+
+impl<S, N> FormatEvent<S, N> for LambdaText
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        write!(
+            writer,
+            "{} {:>5} ",
+            Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            event.metadata().level()
+        )?;
+        // The same ids, from the same places, as the JSON lines.
+        if let Some(current) = nubes_core::current_context() {
+            let trace = current.trace();
+            write_ids(
+                &mut writer,
+                current.invocation_id(),
+                trace.trace_id(),
+                trace.span_id(),
+            )?;
+        } else if let Some(scope) = ctx.event_scope() {
+            for span in scope {
+                if let Some(ids) = span.extensions().get::<InvocationIds>() {
+                    write_ids(&mut writer, &ids.request_id, Some(&ids.trace_id), None)?;
+                    break;
+                }
+            }
+        }
+        write!(writer, "{}: ", event.metadata().target())?;
+        ctx.format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+/// `requestId=… xray_trace_id=… spanId=… ` (the trace parts when known).
+fn write_ids(
+    writer: &mut Writer<'_>,
+    request_id: &str,
+    trace_id: Option<&str>,
+    span_id: Option<&str>,
+) -> fmt::Result {
+    write!(writer, "requestId={request_id} ")?;
+    let Some(trace_id) = trace_id.filter(|t| !t.is_empty()) else {
+        return Ok(());
+    };
+    match (trace_id.get(..8), trace_id.get(8..)) {
+        (Some(epoch), Some(random)) => write!(writer, "xray_trace_id=1-{epoch}-{random} ")?,
+        _ => write!(writer, "traceId={trace_id} ")?,
+    }
+    if let Some(span_id) = span_id {
+        write!(writer, "spanId={span_id} ")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +340,36 @@ mod tests {
         assert_eq!(lines[0]["traceId"], "abc");
         assert!(lines[0].get("xray_trace_id").is_none(), "not a trace id");
         assert_eq!(lines[0]["attempt"], 2);
+    }
+
+    #[test]
+    fn text_lines_carry_the_invocation_ids() {
+        let buffer = Buffer::default();
+        let sink = buffer.clone();
+        let subscriber = text_subscriber(EnvFilter::new("info"), move || sink.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!(
+                INVOCATION_SPAN,
+                requestId = %"r-9",
+                traceId = "5759e988bd862e3fe1be46a994272793"
+            );
+            span.in_scope(|| tracing::warn!(attempt = 2, "hello {}", "world"));
+            tracing::info!("outside");
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[0]
+                .contains(" WARN requestId=r-9 xray_trace_id=1-5759e988-bd862e3fe1be46a994272793 "),
+            "{text}"
+        );
+        assert!(lines[0].ends_with(": hello world attempt=2"), "{text}");
+        assert!(!lines[1].contains("requestId="), "{text}");
+        assert!(
+            lines[1].ends_with(" INFO nubes_aws::logging::tests: outside"),
+            "{text}"
+        );
     }
 
     #[test]

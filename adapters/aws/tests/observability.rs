@@ -256,3 +256,64 @@ async fn traces_reach_every_line_and_metrics_are_valid_emf() {
         "cold start counted once"
     );
 }
+
+/// `AWS_LAMBDA_LOG_FORMAT=Text`: every line of an invocation, HTTP and SQS
+/// alike, carries its `requestId=` and `xray_trace_id=`.
+#[tokio::test]
+async fn text_lines_carry_request_and_xray_ids() {
+    let logs = Buffer::default();
+    let sink = logs.clone();
+    let subscriber = nubes_aws::text_subscriber(EnvFilter::new("info"), move || sink.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let handler = handler(Arc::default());
+    let text = || String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+
+    let mut event = fixture("apigw-http-v2.json");
+    event["headers"]["traceparent"] =
+        json!("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    let invocation = Invocation::new("req-http").with_xray_trace_id(LAMBDA_TRACE);
+    handler
+        .handle(Bytes::from(event.to_string()), &invocation)
+        .await
+        .unwrap();
+    let http = text();
+    assert!(http.contains(": saying hello"), "{http}");
+    for line in http.lines() {
+        assert!(
+            line.contains(" requestId=req-http xray_trace_id=1-5759e988-bd862e3fe1be46a994272793 spanId=53995c3f42cd8ad8 "),
+            "{line}"
+        );
+    }
+
+    logs.0.lock().unwrap().clear();
+    let invocation = Invocation::new("req-sqs").with_xray_trace_id(LAMBDA_TRACE);
+    handler.handle(sqs_payload(), &invocation).await.unwrap();
+    let sqs = text();
+    let batch = fixture("sqs-batch.json");
+    for (record, trace) in batch["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(MESSAGE_TRACES)
+    {
+        let id = record["messageId"].as_str().unwrap();
+        let root = trace.split(';').next().unwrap().trim_start_matches("Root=");
+        let mine: Vec<&str> = sqs
+            .lines()
+            .filter(|l| l.contains(&format!("message_id={id}")))
+            .collect();
+        assert_eq!(mine.len(), 2, "both handler lines of {id}: {sqs}");
+        for line in mine {
+            assert!(
+                line.contains(&format!(" requestId=req-sqs xray_trace_id={root} ")),
+                "{line}"
+            );
+        }
+    }
+    for line in sqs.lines() {
+        assert!(
+            line.contains(" requestId=req-sqs xray_trace_id=1-"),
+            "{line}"
+        );
+    }
+}

@@ -55,6 +55,10 @@ pub struct AzureConfig {
     /// How long in-flight invocations may take to finish after SIGTERM
     /// (`NUBES_SHUTDOWN_GRACE_MS`, default 10000).
     pub shutdown_grace: Duration,
+    /// How often the invocation and custom metrics are logged as one JSON
+    /// entry (`NUBES_METRICS_INTERVAL_SECS`, default 60, at least 1); they
+    /// are logged once more when the runtime stops.
+    pub metrics_interval: Duration,
 }
 
 impl Default for AzureConfig {
@@ -69,6 +73,7 @@ impl Default for AzureConfig {
             header_read_timeout: nubes_serve::ServeConfig::DEFAULT.header_read_timeout,
             body_read_timeout: nubes_serve::ServeConfig::DEFAULT.body_read_timeout,
             shutdown_grace: Duration::from_secs(10),
+            metrics_interval: Duration::from_secs(60),
         }
     }
 }
@@ -134,6 +139,7 @@ impl AzureConfig {
                 10_000,
                 "milliseconds",
             )?),
+            metrics_interval: nubes_core::metrics::flush_interval(&lookup)?,
         })
     }
 }
@@ -196,6 +202,22 @@ mod tests {
         assert_eq!(c.max_invocation_bytes, 128 * 1024 * 1024);
         assert_eq!(c.function_timeout, Duration::from_secs(300));
         assert_eq!(c.header_read_timeout, Duration::from_secs(30));
+        assert_eq!(c.metrics_interval, Duration::from_secs(60));
+        assert_eq!(c.metrics_interval, AzureConfig::default().metrics_interval);
+    }
+
+    #[test]
+    fn the_metrics_interval_is_read() {
+        let port = ("FUNCTIONS_CUSTOMHANDLER_PORT", "7071");
+        let c = from(&[port, ("NUBES_METRICS_INTERVAL_SECS", "5")]).unwrap();
+        assert_eq!(c.metrics_interval, Duration::from_secs(5));
+        let c = from(&[port, ("NUBES_METRICS_INTERVAL_SECS", "0")]).unwrap();
+        assert_eq!(c.metrics_interval, Duration::from_secs(1), "at least 1 s");
+        let err = from(&[port, ("NUBES_METRICS_INTERVAL_SECS", "-3")]).unwrap_err();
+        assert!(
+            err.to_string().contains("NUBES_METRICS_INTERVAL_SECS=`-3`"),
+            "{err}"
+        );
     }
 
     #[test]

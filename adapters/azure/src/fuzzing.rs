@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use nubes_core::{App, CancellationToken, Error, TriggerKind};
+use nubes_core::{App, Error, TriggerKind};
 
 use crate::AzureConfig;
 use crate::envelope::Envelope;
@@ -12,12 +12,7 @@ use crate::runtime::Runtime;
 /// The custom handler's request handling for `app` as a router, to drive
 /// with `tower::ServiceExt::oneshot`.
 pub fn router(app: App, config: AzureConfig) -> axum::Router {
-    let rt = Arc::new(Runtime {
-        app,
-        config,
-        shutdown: CancellationToken::new(),
-        metrics: crate::runtime::start_metrics(),
-    });
+    let rt = Arc::new(Runtime::new(app, config));
     axum::Router::new().fallback_service(crate::router::build(rt))
 }
 

@@ -14,21 +14,26 @@ pub(crate) struct Runtime {
     /// Cancelled when shutdown begins; handed to every `Context`.
     pub(crate) shutdown: CancellationToken,
     /// Invocation and custom metrics, logged to stdout as one JSON entry per
-    /// interval (`NUBES_METRICS_INTERVAL_SECS`) and when the runtime is
+    /// interval ([`AzureConfig::metrics_interval`]) and when the runtime is
     /// dropped at shutdown.
     pub(crate) metrics: nubes_core::metrics::PeriodicFlush,
 }
 
-/// Starts the metrics flush of a new runtime.
-pub(crate) fn start_metrics() -> nubes_core::metrics::PeriodicFlush {
-    let every = nubes_core::metrics::flush_interval(&|n: &str| std::env::var(n).ok())
-        .unwrap_or_else(|err| {
-            tracing::warn!(error = %err, "using the default metrics interval of 60 s");
-            std::time::Duration::from_secs(60)
-        });
-    nubes_core::metrics::PeriodicFlush::start(every, |series| {
-        nubes_core::metrics::log_series(&series);
-    })
+impl Runtime {
+    /// A runtime for `app`, its metrics flushed every
+    /// `config.metrics_interval` (needs a Tokio runtime for the periodic part).
+    pub(crate) fn new(app: App, config: AzureConfig) -> Self {
+        let metrics =
+            nubes_core::metrics::PeriodicFlush::start(config.metrics_interval, |series| {
+                nubes_core::metrics::log_series(&series);
+            });
+        Runtime {
+            app,
+            config,
+            shutdown: CancellationToken::new(),
+            metrics,
+        }
+    }
 }
 
 pub(crate) type SharedRuntime = Arc<Runtime>;

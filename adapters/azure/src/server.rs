@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use nubes_core::{App, CancellationToken, Error, TriggerKind};
+use nubes_core::{App, Error, TriggerKind};
 use tokio::task::JoinHandle;
 
 use crate::runtime::{Runtime, SharedRuntime};
@@ -47,12 +47,7 @@ pub async fn start(app: App, config: AzureConfig) -> Result<AzureServer, Error> 
     let addr = listener
         .local_addr()
         .map_err(|e| Error::platform(format!("reading the bound address: {e}")))?;
-    let rt: SharedRuntime = Arc::new(Runtime {
-        app,
-        config,
-        shutdown: CancellationToken::new(),
-        metrics: crate::runtime::start_metrics(),
-    });
+    let rt: SharedRuntime = Arc::new(Runtime::new(app, config));
     let serve = nubes_serve::serve(
         listener,
         router::build(rt.clone()),

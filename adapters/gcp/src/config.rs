@@ -46,6 +46,10 @@ pub struct GcpConfig {
     pub push_auth: Option<PushAuthConfig>,
     /// Pull worker settings (`NUBES_GCP_MODE=pull`).
     pub pull: PullConfig,
+    /// How often the invocation and custom metrics are logged as one Cloud
+    /// Logging entry (`NUBES_METRICS_INTERVAL_SECS`, default 60, at least 1);
+    /// they are logged once more at shutdown.
+    pub metrics_interval: Duration,
 }
 
 /// Which OIDC tokens are accepted on event paths.
@@ -144,6 +148,7 @@ impl Default for GcpConfig {
             project_id: None,
             push_auth: None,
             pull: PullConfig::default(),
+            metrics_interval: Duration::from_secs(60),
         }
     }
 }
@@ -273,6 +278,7 @@ impl GcpConfig {
                 endpoint,
                 subscriptions,
             },
+            metrics_interval: nubes_core::metrics::flush_interval(&get)?,
         })
     }
 }
@@ -311,13 +317,19 @@ mod tests {
         assert_eq!(c.pull.mode, Mode::Push);
         assert_eq!(c.request_timeout, Duration::from_secs(300));
         assert_eq!(c.header_read_timeout, Duration::from_secs(30));
+        assert_eq!(c.metrics_interval, Duration::from_secs(60));
+        assert_eq!(c.metrics_interval, GcpConfig::default().metrics_interval);
         let c = from(&[
             ("NUBES_HEADER_READ_TIMEOUT_MS", "1500"),
             ("NUBES_BODY_READ_TIMEOUT_MS", "0"),
+            ("NUBES_METRICS_INTERVAL_SECS", "15"),
         ])
         .unwrap();
         assert_eq!(c.header_read_timeout, Duration::from_millis(1500));
         assert!(c.body_read_timeout.is_zero());
+        assert_eq!(c.metrics_interval, Duration::from_secs(15));
+        let c = from(&[("NUBES_METRICS_INTERVAL_SECS", "0")]).unwrap();
+        assert_eq!(c.metrics_interval, Duration::from_secs(1), "at least 1 s");
     }
 
     #[test]
@@ -359,5 +371,11 @@ mod tests {
         assert!(from(&[("NUBES_GCP_PUSH_SERVICE_ACCOUNTS", "a@b")]).is_err());
         assert!(from(&[("NUBES_GCP_SUBSCRIPTIONS", "orders")]).is_err());
         assert!(from(&[("NUBES_GCP_PULL_MAX_IN_FLIGHT", "0")]).is_err());
+        let err = from(&[("NUBES_METRICS_INTERVAL_SECS", "soon")]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("NUBES_METRICS_INTERVAL_SECS=`soon`"),
+            "{err}"
+        );
     }
 }

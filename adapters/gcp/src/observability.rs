@@ -1,6 +1,4 @@
-//! Where a delivery's trace comes from, and the metrics settings.
-
-use std::time::Duration;
+//! Where a delivery's trace comes from.
 
 use bytes::Bytes;
 use http::HeaderMap;
@@ -53,14 +51,6 @@ fn structured_traceparent(headers: &HeaderMap, body: &Bytes) -> Option<TraceCont
     }
     let ext: Extension<'_> = serde_json::from_slice(body).ok()?;
     ext.traceparent.and_then(TraceContext::from_traceparent)
-}
-
-/// `NUBES_METRICS_INTERVAL_SECS`, or 60 s (with a warning) when malformed.
-pub(crate) fn metrics_interval() -> Duration {
-    nubes_core::metrics::flush_interval(&|n: &str| std::env::var(n).ok()).unwrap_or_else(|err| {
-        tracing::warn!(error = %err, "using the default metrics interval of 60 s");
-        Duration::from_secs(60)
-    })
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub(crate) struct Runtime {
     /// answered `503` (so the platform redelivers) and their handlers dropped.
     pub(crate) cut_off: CancellationToken,
     /// Invocation and custom metrics, logged as one Cloud Logging entry per
-    /// interval (`NUBES_METRICS_INTERVAL_SECS`) and at shutdown.
+    /// interval ([`GcpConfig::metrics_interval`]) and at shutdown.
     pub(crate) metrics: nubes_core::metrics::PeriodicFlush,
     /// The handle every `Context` gets.
     pub(crate) metrics_handle: nubes_core::metrics::Metrics,
@@ -61,10 +61,10 @@ impl Runtime {
             sole_of(TriggerKind::Storage),
             sole_of(TriggerKind::Schedule),
         ];
-        let metrics = nubes_core::metrics::PeriodicFlush::start(
-            crate::observability::metrics_interval(),
-            |series| nubes_core::metrics::log_series(&series),
-        );
+        let metrics =
+            nubes_core::metrics::PeriodicFlush::start(config.metrics_interval, |series| {
+                nubes_core::metrics::log_series(&series)
+            });
         Runtime {
             metrics_handle: metrics.metrics(),
             metrics,

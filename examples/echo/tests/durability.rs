@@ -1,0 +1,247 @@
+//! The local runner loses no accepted message when it is killed outright
+//! (SIGKILL) while it delivers, and restarted on the same `NUBES_LOCAL_DIR`.
+//!
+//! What each test asserts, with `lines` the echo lines (queue `orders`),
+//! `before` those written before the kill, `after` those written after the
+//! restart, and `spooled` the events left in `<NUBES_LOCAL_DIR>/spool/` by
+//! the killed process:
+//!
+//! - nothing lost: every message answered `202` has a line in `before` or
+//!   `after` (and the kill did leave unfinished events: `spooled` is not empty);
+//! - exactly the unfinished ones are redelivered, each exactly once: the ids
+//!   of `after` are `spooled`, without repeats; `before` has no repeats either;
+//! - each ends handled: the spool folder empties after the restart and no
+//!   message is dead-lettered; every line is attempt 1 (nothing failed).
+//!
+//! A message whose handler had run (its line is in `before`) but was not yet
+//! marked finished when the process died is delivered again after the restart:
+//! at-least-once, as on every cloud. Its count is printed, not asserted.
+
+#![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Messages of each burst.
+const BURST: usize = 300;
+/// Longest wait for the restarted runner to drain its spool.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The echo binary, its port and its folders (state in `<dir>/state`).
+struct Runner {
+    child: Child,
+    base: String,
+}
+
+impl Runner {
+    async fn start(dir: &Path, http: &reqwest::Client) -> Runner {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_echo"))
+            .current_dir(dir)
+            .env("PORT", port.to_string())
+            .env("NUBES_LOCAL_DIR", dir.join("state"))
+            .env("NUBES_ECHO_FILE", dir.join("echo.jsonl"))
+            .env("NUBES_LOCAL_SCHEDULES", "false")
+            .env("RUST_LOG", "warn")
+            .env_remove("NUBES_PLATFORM")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let runner = Runner {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        while http
+            .get(format!("{}/_nubes/triggers", runner.base))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "echo did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        runner
+    }
+
+    /// SIGKILL: no chance to finish or clean up anything.
+    fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lines(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("echo.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Ids of the events in the spool folder (`<NUBES_LOCAL_DIR>/spool/<id>.json`).
+fn spooled(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir.join("state/spool"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_suffix(".json").map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Posts `BURST` messages to queue `orders`, 32 at a time; the ids of those
+/// answered `202` go to `accepted` (a post cut off by the kill is not).
+async fn burst(http: reqwest::Client, base: String, accepted: Arc<std::sync::Mutex<Vec<String>>>) {
+    let gate = Arc::new(tokio::sync::Semaphore::new(32));
+    let mut posts = tokio::task::JoinSet::new();
+    for n in 0..BURST {
+        let (http, url, accepted) = (
+            http.clone(),
+            format!("{base}/_nubes/queues/orders"),
+            accepted.clone(),
+        );
+        let permit = gate.clone().acquire_owned().await.unwrap();
+        posts.spawn(async move {
+            let _permit = permit;
+            let Ok(res) = http.post(url).body(format!("order {n}")).send().await else {
+                return;
+            };
+            if res.status() != reqwest::StatusCode::ACCEPTED {
+                return;
+            }
+            if let Ok(body) = res.json::<Value>().await
+                && let Some(id) = body["id"].as_str()
+            {
+                accepted.lock().unwrap().push(id.to_owned());
+            }
+        });
+    }
+    while posts.join_next().await.is_some() {}
+}
+
+/// Restarts on the same folder, waits for the spool to drain and checks the
+/// promises listed at the top of this file.
+async fn restart_and_check(dir: &Path, http: &reqwest::Client, accepted: &[String], case: &str) {
+    let before = lines(dir);
+    let spooled = self::spooled(dir);
+    assert!(
+        !spooled.is_empty(),
+        "{case}: the kill left no unfinished event, so the test proved nothing"
+    );
+    let runner = Runner::start(dir, http).await;
+    let started = Instant::now();
+    loop {
+        let left = self::spooled(dir).len();
+        if left == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < DRAIN_TIMEOUT,
+            "{case}: the restarted runner did not finish {left} spooled events"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let drained = started.elapsed();
+    let all = lines(dir);
+    let after = &all[before.len()..];
+    let id = |l: &Value| l["id"].as_str().unwrap().to_owned();
+
+    for line in &all {
+        assert_eq!(line["kind"], "queue", "{case}: {line}");
+        assert_eq!(line["attempt"], 1, "{case}: nothing failed: {line}");
+    }
+    let before_ids: HashSet<String> = before.iter().map(id).collect();
+    assert_eq!(
+        before_ids.len(),
+        before.len(),
+        "{case}: a repeat before the kill"
+    );
+    let after_ids: BTreeSet<String> = after.iter().map(id).collect();
+    assert_eq!(
+        after_ids.len(),
+        after.len(),
+        "{case}: a repeat after the restart"
+    );
+    assert_eq!(
+        after_ids, spooled,
+        "{case}: exactly the unfinished events are redelivered"
+    );
+    let lost: Vec<&String> = accepted
+        .iter()
+        .filter(|a| !before_ids.contains(*a) && !after_ids.contains(*a))
+        .collect();
+    assert!(lost.is_empty(), "{case}: accepted and lost: {lost:?}");
+    let dead: Value = http
+        .get(format!("{}/_nubes/queues/orders/dead", runner.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dead, serde_json::json!([]), "{case}: dead letters");
+    let again = after_ids
+        .intersection(&before_ids.iter().cloned().collect())
+        .count();
+    println!(
+        "{case}: {} accepted, {} handled before the kill, {} spooled at the kill \
+         ({again} of them already handled once: redelivered), drained in {drained:?}",
+        accepted.len(),
+        before.len(),
+        spooled.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_while_handlers_run_loses_no_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let mut runner = Runner::start(dir.path(), &http).await;
+    let accepted = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let posting = tokio::spawn(burst(http.clone(), runner.base.clone(), accepted.clone()));
+    // Killed as soon as handlers are running, while messages still arrive.
+    let started = Instant::now();
+    while lines(dir.path()).len() < 10 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no delivery");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    runner.kill();
+    posting.await.unwrap();
+    let accepted = accepted.lock().unwrap().clone();
+    restart_and_check(dir.path(), &http, &accepted, "kill while handlers run").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_right_after_a_burst_loses_no_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let mut runner = Runner::start(dir.path(), &http).await;
+    let accepted = Arc::new(std::sync::Mutex::new(Vec::new()));
+    burst(http.clone(), runner.base.clone(), accepted.clone()).await;
+    runner.kill(); // the moment the last message is accepted
+    let accepted = accepted.lock().unwrap().clone();
+    assert_eq!(accepted.len(), BURST, "every post answered 202");
+    restart_and_check(dir.path(), &http, &accepted, "kill right after a burst").await;
+}
