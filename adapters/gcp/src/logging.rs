@@ -10,6 +10,7 @@
 //! handler carries it, concurrent requests each their own.
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
@@ -29,13 +30,27 @@ use tracing_subscriber::registry::LookupSpan;
 /// `.fmt_fields(JsonFields::new())`, as [`init`](CloudLogging::init) does.
 #[derive(Debug, Clone, Default)]
 pub struct CloudLogging {
-    project_id: Option<String>,
+    /// Shared so that the project id can arrive after the server started
+    /// (it is looked up in the background, off the cold-start path).
+    project_id: Arc<OnceLock<String>>,
 }
 
 impl CloudLogging {
     /// The format for project `project_id` (needed for trace links).
     pub fn new(project_id: Option<String>) -> Self {
-        CloudLogging { project_id }
+        let slot = OnceLock::new();
+        if let Some(project) = project_id {
+            let _ = slot.set(project);
+        }
+        CloudLogging {
+            project_id: Arc::new(slot),
+        }
+    }
+
+    /// Where a project id found later goes: lines logged from then on get
+    /// their trace links.
+    pub(crate) fn project_slot(&self) -> Arc<OnceLock<String>> {
+        self.project_id.clone()
     }
 
     /// Installs a stdout subscriber with this format unless the application
@@ -75,7 +90,8 @@ impl CloudLogging {
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
-        if let (Some(project), Some(trace_id)) = (&self.project_id, text(&fields, "trace_id")) {
+        if let (Some(project), Some(trace_id)) = (self.project_id.get(), text(&fields, "trace_id"))
+        {
             fields.insert(
                 "logging.googleapis.com/trace".into(),
                 format!("projects/{project}/traces/{trace_id}").into(),

@@ -125,14 +125,29 @@ impl GcpServer {
 /// then drains in-flight work within the grace period and returns.
 pub async fn run(app: App) -> Result<(), Error> {
     let mut config = GcpConfig::from_env()?;
-    if config.project_id.is_none() && std::env::var_os("K_SERVICE").is_some() {
+    let ask_metadata = config.project_id.is_none() && std::env::var_os("K_SERVICE").is_some();
+    let mode = config.pull.mode;
+    if ask_metadata && mode == Mode::Pull {
+        // The pull worker cannot start without the project.
         config.project_id = crate::metadata::project_id().await;
     }
-    CloudLogging::new(config.project_id.clone()).init();
+    let logging = CloudLogging::new(config.project_id.clone());
+    let project_slot = logging.project_slot();
+    logging.init();
     let description = app.describe();
     let auth = config.push_auth.is_some();
-    let mode = config.pull.mode;
+    let look_up_later = ask_metadata && config.project_id.is_none();
     let server = start(app, config).await?;
+    if look_up_later {
+        // Only log lines need the project (for trace links): ask the metadata
+        // server after the port is open, not on the cold-start path (a DNS
+        // lookup and an HTTP round trip).
+        tokio::spawn(async move {
+            if let Some(project) = crate::metadata::project_id().await {
+                let _ = project_slot.set(project);
+            }
+        });
+    }
     tracing::info!(
         address = %server.local_addr(),
         http = description.http,
