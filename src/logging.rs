@@ -2,19 +2,20 @@
 //! set its own subscriber. (Cloud adapters install their platform's format.)
 
 use std::cell::RefCell;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use tracing::{Event, Subscriber};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::{Compact, DefaultFields, Format, Writer};
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Human-readable lines on stderr (coloured on a terminal); `RUST_LOG`
 /// filters (default `info`).
 pub(crate) fn init_local() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = nubes_core::log_filter::from_env(&|name| std::env::var(name).ok());
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     // `try_init` fails only when a subscriber is already set: the user's wins.
     let _ = local_subscriber(filter, ansi, std::io::stderr).try_init();
@@ -22,16 +23,18 @@ pub(crate) fn init_local() {
 
 /// The local format writing to `writer`: tracing's compact lines, and inside
 /// an invocation its `invocation_id` and `trace_id` at the end of each line.
-fn local_subscriber<W>(filter: EnvFilter, ansi: bool, writer: W) -> impl Subscriber + Send + Sync
+fn local_subscriber<W>(filter: Targets, ansi: bool, writer: W) -> impl Subscriber + Send + Sync
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
+    // The builder's own level cap stays open: `filter` (layered on top) decides.
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(tracing::level_filters::LevelFilter::TRACE)
         .with_ansi(ansi)
         .with_writer(writer)
         .event_format(WithInvocation::default())
         .finish()
+        .with(filter)
 }
 
 /// Compact lines, each logged inside an invocation (a handler run by the
@@ -122,7 +125,10 @@ mod tests {
     async fn lines_of_an_invocation_carry_its_ids() {
         let buffer = Buffer::default();
         let sink = buffer.clone();
-        let subscriber = local_subscriber(EnvFilter::new("info"), false, move || sink.clone());
+        let subscriber =
+            local_subscriber(nubes_core::log_filter::default_filter(), false, move || {
+                sink.clone()
+            });
         let _guard = tracing::subscriber::set_default(subscriber);
         let trace = TraceContext::from_traceparent(
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",

@@ -7,14 +7,14 @@
 //! python3 bench/decode_table.py      # the ratio table from criterion's estimates
 //! ```
 //!
-//! AWS has no decoding-only entry point yet, so its nubes rows go through the
-//! public path, `nubes_aws::LambdaHandler::handle` with handlers that do
-//! nothing: classification, decoding, dispatch to the (empty) handler and the
-//! JSON reply. For them a third row, `baseline`, does the same whole job the
-//! raw way, in process: `SqsEvent` + a per-record handler + `SqsBatchResponse`
-//! serialised, and `lambda_http`'s own adapter (its `LambdaRequest`, the
-//! router, its response serialised). GCP and Azure use the adapters'
-//! `fuzzing::decode` entry points (decoding only).
+//! Every `nubes` row is decoding only, through the adapters' unstable
+//! `fuzzing::decode` entry points (for AWS: classification and decoding into
+//! neutral events, no dispatch). AWS has two more rows for the whole job in
+//! process: `nubes-handle` is `nubes_aws::LambdaHandler::handle` with handlers
+//! that do nothing (classification, decoding, dispatch, the JSON reply, the
+//! EMF metrics line), and `baseline` does the same the raw way: `SqsEvent` +
+//! a per-record handler + `SqsBatchResponse` serialised, and `lambda_http`'s
+//! own adapter (its `LambdaRequest`, the router, its response serialised).
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -124,6 +124,10 @@ fn aws(c: &mut Criterion) {
         if let Err(err) = runtime.block_on(handler.handle(payload.clone(), &invocation)) {
             panic!("nubes-aws refused the benchmark payload: {}", err.message());
         }
+        match nubes::aws::fuzzing::decode(payload) {
+            Ok(events) if !events.is_empty() => {}
+            other => panic!("nubes-aws did not decode the benchmark payload: {other:?}"),
+        }
     }
     let mut group = c.benchmark_group("sqs-batch-10");
     group.bench_function("direct", |b| {
@@ -137,6 +141,9 @@ fn aws(c: &mut Criterion) {
         })
     });
     group.bench_function("nubes", |b| {
+        b.iter(|| nubes::aws::fuzzing::decode(black_box(&sqs)).map(black_box))
+    });
+    group.bench_function("nubes-handle", |b| {
         b.iter(|| runtime.block_on(handler.handle(black_box(sqs.clone()), &invocation)))
     });
     group.finish();
@@ -159,6 +166,9 @@ fn aws(c: &mut Criterion) {
         })
     });
     group.bench_function("nubes", |b| {
+        b.iter(|| nubes::aws::fuzzing::decode(black_box(&apigw)).map(black_box))
+    });
+    group.bench_function("nubes-handle", |b| {
         b.iter(|| runtime.block_on(handler.handle(black_box(apigw.clone()), &invocation)))
     });
     group.finish();

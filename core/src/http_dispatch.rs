@@ -23,14 +23,13 @@ impl App {
     /// future: small, and cheap to move on every request.
     pub fn dispatch_http(
         &self,
-        request: Request<Body>,
+        mut request: Request<Body>,
         ctx: Context,
     ) -> impl Future<Output = Response<Body>> + Send + 'static {
         let serving = match self.http_service() {
             Some(service) => {
-                let (mut parts, body) = request.into_parts();
-                parts.extensions.insert(ctx.clone());
-                Some(service.serve(Request::from_parts(parts, body)))
+                request.extensions_mut().insert(ctx.clone());
+                Some(service.serve(request))
             }
             None => None,
         };

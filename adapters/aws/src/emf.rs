@@ -5,67 +5,101 @@
 //! Spec: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>.
 //! One document per set of dimension values, each with at most 100 metrics;
 //! every dimension and metric is a top-level member.
+//!
+//! This runs once per invocation, so the documents are written straight into
+//! a reused buffer (no `serde_json::Value` tree): strings go through
+//! `serde_json`'s escaping, numbers through its integer and float formatting.
 
-use std::collections::BTreeMap;
+use std::io::Write as _;
 
 use nubes_core::metrics::{MetricKind, Series};
-use serde_json::{Map, Value, json};
 
 /// At most this many metrics per EMF document (CloudWatch's limit).
 const MAX_METRICS: usize = 100;
 /// The dimension every nubes metric carries: the Lambda function's name.
 const FUNCTION: &str = "function";
 
-/// The EMF documents for `series`, stamped `timestamp_ms` (epoch milliseconds).
-pub(crate) fn documents(
+/// The series sharing one set of dimension values (`function` included).
+struct Group<'a> {
+    /// Dimension name → value, sorted by name.
+    dims: Vec<(&'a str, &'a str)>,
+    members: Vec<&'a Series>,
+}
+
+/// Appends the EMF documents for `series`, stamped `timestamp_ms` (epoch
+/// milliseconds), to `out`: one JSON document per line, each ending in `\n`.
+pub(crate) fn write_documents(
+    out: &mut Vec<u8>,
     namespace: &str,
     function: &str,
     series: &[Series],
     timestamp_ms: i64,
-) -> Vec<Value> {
-    let mut groups: BTreeMap<BTreeMap<&str, &str>, Vec<&Series>> = BTreeMap::new();
-    for s in series {
-        let mut dims: BTreeMap<&str, &str> = s
-            .dimensions
-            .iter()
-            .map(|(k, v)| (k.as_str(), non_empty(v)))
-            .collect();
-        dims.insert(FUNCTION, non_empty(function));
-        groups.entry(dims).or_default().push(s);
-    }
-    let mut docs = Vec::new();
-    for (dims, members) in groups {
+) {
+    let function = non_empty(function);
+    for group in groups(function, series) {
         // A metric named like a dimension (or twice in one document) would
         // overwrite a top-level member: keep the first, say so.
-        let mut seen: Vec<&str> = Vec::new();
-        let usable: Vec<&Series> = members
-            .into_iter()
-            .filter(|s| {
-                let clash = s.name.is_empty()
-                    || s.name == "_aws"
-                    || dims.contains_key(s.name.as_str())
-                    || seen.contains(&s.name.as_str());
-                if clash {
-                    tracing::warn!(metric = %s.name, "metric skipped: its name is empty or already used by a dimension or another metric of the same dimensions");
-                } else {
-                    seen.push(&s.name);
-                }
-                !clash
-            })
-            .collect();
+        let mut usable: Vec<&Series> = Vec::with_capacity(group.members.len());
+        for s in group.members {
+            let clash = s.name.is_empty()
+                || s.name == "_aws"
+                || group.dims.iter().any(|(k, _)| *k == s.name)
+                || usable.iter().any(|u| u.name == s.name);
+            if clash {
+                tracing::warn!(metric = %s.name, "metric skipped: its name is empty or already used by a dimension or another metric of the same dimensions");
+            } else {
+                usable.push(s);
+            }
+        }
         for chunk in usable.chunks(MAX_METRICS) {
-            docs.push(document(namespace, &dims, chunk, timestamp_ms));
+            write_document(out, namespace, &group.dims, chunk, timestamp_ms);
         }
     }
-    docs
+}
+
+/// Groups `series` by their dimension values (`function` set to `function`),
+/// in the order of those values.
+fn groups<'a>(function: &'a str, series: &'a [Series]) -> Vec<Group<'a>> {
+    // The `function` dimension is the same for all, so series share a
+    // document exactly when their other dimensions match.
+    let others = |s: &'a Series| {
+        s.dimensions
+            .iter()
+            .filter(|(k, _)| k.as_str() != FUNCTION)
+            .map(|(k, v)| (k.as_str(), non_empty(v)))
+    };
+    let mut groups: Vec<Group<'a>> = Vec::new();
+    for s in series {
+        let found = groups.iter_mut().find(|g| {
+            g.dims
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != FUNCTION)
+                .eq(others(s))
+        });
+        match found {
+            Some(group) => group.members.push(s),
+            None => {
+                let mut dims: Vec<(&str, &str)> = others(s).collect();
+                // `dimensions` is sorted by name: keep it so with `function`.
+                let at = dims.partition_point(|(k, _)| *k < FUNCTION);
+                dims.insert(at, (FUNCTION, function));
+                groups.push(Group {
+                    dims,
+                    members: vec![s],
+                });
+            }
+        }
+    }
+    groups.sort_by(|a, b| a.dims.cmp(&b.dims));
+    groups
 }
 
 /// Writes one EMF line to stdout in a single write, so it never interleaves
-/// with log lines.
-pub(crate) fn write_stdout(line: &str) {
-    use std::io::Write as _;
+/// with log lines. `lines` ends with `\n`.
+pub(crate) fn write_stdout(lines: &[u8]) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(format!("{line}\n").as_bytes());
+    let _ = out.write_all(lines);
     let _ = out.flush();
 }
 
@@ -73,45 +107,67 @@ fn non_empty(value: &str) -> &str {
     if value.is_empty() { "unknown" } else { value }
 }
 
-fn document(
+fn write_document(
+    out: &mut Vec<u8>,
     namespace: &str,
-    dims: &BTreeMap<&str, &str>,
+    dims: &[(&str, &str)],
     series: &[&Series],
     timestamp_ms: i64,
-) -> Value {
-    let definitions: Vec<Value> = series
-        .iter()
-        .map(|s| json!({ "Name": s.name, "Unit": s.unit.as_str() }))
-        .collect();
-    let mut doc = Map::new();
-    doc.insert(
-        "_aws".into(),
-        json!({
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [dims.keys().collect::<Vec<_>>()],
-                "Metrics": definitions,
-            }],
-        }),
-    );
+) {
+    out.extend_from_slice(br#"{"_aws":{"Timestamp":"#);
+    json(out, &timestamp_ms);
+    out.extend_from_slice(br#","CloudWatchMetrics":[{"Namespace":"#);
+    json(out, namespace);
+    out.extend_from_slice(br#","Dimensions":[["#);
+    for (i, (name, _)) in dims.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json(out, *name);
+    }
+    out.extend_from_slice(br#"]],"Metrics":["#);
+    for (i, s) in series.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"Name":"#);
+        json(out, s.name.as_str());
+        out.extend_from_slice(br#","Unit":"#);
+        json(out, s.unit.as_str());
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}]}");
     for (name, value) in dims {
-        doc.insert((*name).to_owned(), Value::String((*value).to_owned()));
+        out.push(b',');
+        json(out, *name);
+        out.push(b':');
+        json(out, *value);
     }
     for s in series {
-        let value = match s.kind {
-            MetricKind::Timing if !s.stats.values.is_empty() => json!(s.stats.values),
-            _ => json!(s.value()),
-        };
-        doc.insert(s.name.clone(), value);
+        out.push(b',');
+        json(out, s.name.as_str());
+        out.push(b':');
+        match s.kind {
+            MetricKind::Timing if !s.stats.values.is_empty() => json(out, &s.stats.values),
+            _ => json(out, &s.value()),
+        }
     }
-    Value::Object(doc)
+    out.extend_from_slice(b"}\n");
+}
+
+/// Appends `value` as JSON: strings escaped, numbers formatted as
+/// `serde_json` does (non-finite floats become `null`).
+fn json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Strings, integers and floats cannot fail to serialise, and a Vec
+    // cannot fail to take bytes.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use nubes_core::metrics::{Stats, Unit};
+    use serde_json::{Value, json};
 
     fn series(name: &str, dims: &[(&str, &str)]) -> Series {
         Series {
@@ -124,6 +180,16 @@ mod tests {
                 .collect(),
             stats: Stats::of(MetricKind::Count, 2.0),
         }
+    }
+
+    fn documents(namespace: &str, function: &str, series: &[Series], ts: i64) -> Vec<Value> {
+        let mut out = Vec::new();
+        write_documents(&mut out, namespace, function, series, ts);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.is_empty() || text.ends_with('\n'), "{text}");
+        text.lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
     }
 
     #[test]
@@ -151,9 +217,47 @@ mod tests {
         let eu = docs.iter().find(|d| d["region"] == "eu").unwrap();
         assert_eq!(eu["orders"], 2.0);
         assert_eq!(eu["function"], "fn");
+        assert_eq!(eu["_aws"]["Timestamp"], 1);
         assert_eq!(
             eu["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
             json!([["function", "region"]])
         );
+    }
+
+    #[test]
+    fn names_and_values_are_escaped_and_dimensions_sorted() {
+        let mut timing = series("lat\"ency\n", &[("zone", ""), ("a\\b", "x\u{1}y")]);
+        timing.kind = MetricKind::Timing;
+        timing.unit = Unit::Milliseconds;
+        timing.stats = Stats::of(MetricKind::Timing, 1.5);
+        timing.stats.add(MetricKind::Timing, f64::NAN);
+        let mut user_function = series("n", &[("function", "mine"), ("zone", "")]);
+        user_function.stats = Stats::of(MetricKind::Count, 3.0);
+        let docs = documents("n\"s", "", &[timing, user_function], 7);
+        assert_eq!(docs.len(), 2, "{docs:?}");
+        let t = docs.iter().find(|d| d.get("a\\b").is_some()).unwrap();
+        assert_eq!(t["a\\b"], "x\u{1}y");
+        assert_eq!(t["zone"], "unknown");
+        assert_eq!(t["function"], "unknown");
+        assert_eq!(t["lat\"ency\n"], json!([1.5, null]));
+        assert_eq!(t["_aws"]["CloudWatchMetrics"][0]["Namespace"], "n\"s");
+        assert_eq!(
+            t["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["a\\b", "function", "zone"]])
+        );
+        assert_eq!(
+            t["_aws"]["CloudWatchMetrics"][0]["Metrics"],
+            json!([{ "Name": "lat\"ency\n", "Unit": "Milliseconds" }])
+        );
+        let u = docs.iter().find(|d| d.get("n").is_some()).unwrap();
+        assert_eq!(u["function"], "unknown", "the function dimension wins");
+        assert_eq!(u["n"], 3.0);
+    }
+
+    #[test]
+    fn nothing_recorded_writes_nothing() {
+        let mut out = Vec::new();
+        write_documents(&mut out, "ns", "fn", &[], 1);
+        assert!(out.is_empty());
     }
 }

@@ -1,7 +1,7 @@
 //! One invocation in, one reply out: the adapter without the Runtime API, so
 //! tests can drive it with any payload.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use nubes_core::metrics::{Aggregator, Metrics};
@@ -29,14 +29,24 @@ use crate::{AwsConfig, Invocation, http, schedule, sns, sqs, storage};
 pub struct LambdaHandler {
     app: App,
     config: AwsConfig,
-    shutdown: CancellationToken,
+    /// Behind an `Arc`: contexts get a pointer copy, not a token clone (which
+    /// takes a lock in the token's tree).
+    shutdown: Arc<CancellationToken>,
     /// Every invocation's metrics, drained into EMF lines at its end.
     metrics: Arc<Aggregator>,
     metrics_output: MetricsOutput,
+    /// The EMF text of the invocation at hand, kept between invocations so
+    /// emitting does not allocate once it has grown to size.
+    metrics_buffer: Mutex<Vec<u8>>,
 }
 
-/// Where EMF lines go: stdout, or a test's probe.
-type MetricsOutput = Arc<dyn Fn(&str) + Send + Sync>;
+/// Where EMF lines go.
+enum MetricsOutput {
+    /// All lines of an invocation in one write.
+    Stdout,
+    /// A test's probe, called once per line (without its `\n`).
+    Probe(Box<dyn Fn(&str) + Send + Sync>),
+}
 
 impl std::fmt::Debug for LambdaHandler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -54,16 +64,17 @@ impl LambdaHandler {
         Ok(LambdaHandler {
             app,
             config,
-            shutdown: CancellationToken::new(),
+            shutdown: Arc::new(CancellationToken::new()),
             metrics: Arc::new(Aggregator::new()),
-            metrics_output: Arc::new(crate::emf::write_stdout),
+            metrics_output: MetricsOutput::Stdout,
+            metrics_buffer: Mutex::new(Vec::new()),
         })
     }
 
     /// Sends the CloudWatch EMF lines written at the end of each invocation
     /// to `output` instead of stdout (for tests).
     pub fn with_metrics_output(mut self, output: impl Fn(&str) + Send + Sync + 'static) -> Self {
-        self.metrics_output = Arc::new(output);
+        self.metrics_output = MetricsOutput::Probe(Box::new(output));
         self
     }
 
@@ -103,13 +114,30 @@ impl LambdaHandler {
             return;
         }
         let now = chrono::Utc::now().timestamp_millis();
-        for doc in crate::emf::documents(
+        // Invocations run one at a time on Lambda; a concurrent caller (a
+        // test) gets a buffer of its own rather than waiting.
+        let mut own = Vec::new();
+        let mut shared = self.metrics_buffer.try_lock().ok();
+        let out = match shared.as_deref_mut() {
+            Some(buffer) => buffer,
+            None => &mut own,
+        };
+        out.clear();
+        crate::emf::write_documents(
+            out,
             &self.config.metrics_namespace,
             &self.config.function_name,
             &series,
             now,
-        ) {
-            (self.metrics_output)(&doc.to_string());
+        );
+        match &self.metrics_output {
+            MetricsOutput::Stdout => crate::emf::write_stdout(out),
+            MetricsOutput::Probe(probe) => {
+                // Built from `&str`s by serde_json: valid UTF-8.
+                for line in String::from_utf8_lossy(out).lines() {
+                    probe(line);
+                }
+            }
         }
     }
 
@@ -197,7 +225,7 @@ impl Scope<'_> {
     pub(crate) fn context(
         &self,
         kind: TriggerKind,
-        trigger: &str,
+        trigger: String,
         attempt: u32,
         raw: RawEvent,
     ) -> Context {
@@ -208,12 +236,12 @@ impl Scope<'_> {
     pub(crate) fn context_traced(
         &self,
         kind: TriggerKind,
-        trigger: &str,
+        trigger: impl Into<std::borrow::Cow<'static, str>>,
         attempt: u32,
         raw: RawEvent,
         trace: TraceContext,
     ) -> Context {
-        let mut builder = Context::builder(Provider::Aws, kind, trigger.to_owned())
+        let mut builder = Context::builder(Provider::Aws, kind, trigger)
             .invocation_id(self.invocation.request_id.as_str())
             .attempt(attempt)
             .trace(trace)

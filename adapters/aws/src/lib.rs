@@ -20,6 +20,8 @@ mod classify;
 mod config;
 mod emf;
 mod failure;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handler;
 mod http;
 mod invocation;

@@ -10,9 +10,10 @@ use std::fmt;
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
+use tracing::level_filters::LevelFilter;
 use tracing::span::{Attributes, Id};
 use tracing::{Event, Subscriber};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
@@ -40,10 +41,8 @@ pub(crate) fn init(lookup: impl Fn(&str) -> Option<String>) {
 }
 
 /// `RUST_LOG` when set, else `AWS_LAMBDA_LOG_LEVEL` (Lambda's names), else `info`.
-fn filter(lookup: &impl Fn(&str) -> Option<String>) -> EnvFilter {
-    if let Some(directives) = lookup("RUST_LOG").filter(|v| !v.trim().is_empty())
-        && let Ok(filter) = EnvFilter::try_new(directives)
-    {
+fn filter(lookup: &impl Fn(&str) -> Option<String>) -> Targets {
+    if let Some(filter) = nubes_core::log_filter::rust_log(lookup) {
         return filter;
     }
     let level = match lookup("AWS_LAMBDA_LOG_LEVEL")
@@ -52,19 +51,19 @@ fn filter(lookup: &impl Fn(&str) -> Option<String>) -> EnvFilter {
         .to_ascii_uppercase()
         .as_str()
     {
-        "TRACE" => "trace",
-        "DEBUG" => "debug",
-        "WARN" => "warn",
-        "ERROR" | "FATAL" => "error",
-        _ => "info",
+        "TRACE" => LevelFilter::TRACE,
+        "DEBUG" => LevelFilter::DEBUG,
+        "WARN" => LevelFilter::WARN,
+        "ERROR" | "FATAL" => LevelFilter::ERROR,
+        _ => LevelFilter::INFO,
     };
-    EnvFilter::new(level)
+    Targets::new().with_default(level)
 }
 
 /// The subscriber [`run`](crate::run) installs (CloudWatch JSON lines),
 /// writing to `writer` and filtered by `filter`: for tests that capture the
 /// log output, or apps that install it themselves.
-pub fn json_subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+pub fn json_subscriber<W>(filter: Targets, writer: W) -> impl Subscriber + Send + Sync
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
@@ -83,7 +82,7 @@ where
 /// `<timestamp> <LEVEL> requestId=… xray_trace_id=… spanId=… <target>: <message> <fields>`
 /// (the ids present on every line of an invocation), written to `writer` and
 /// filtered by `filter`.
-pub fn text_subscriber<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+pub fn text_subscriber<W>(filter: Targets, writer: W) -> impl Subscriber + Send + Sync
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
@@ -322,7 +321,9 @@ mod tests {
     fn lines_are_json_with_request_and_trace_ids() {
         let buffer = Buffer::default();
         let sink = buffer.clone();
-        let subscriber = json_subscriber(EnvFilter::new("info"), move || sink.clone());
+        let subscriber = json_subscriber(nubes_core::log_filter::default_filter(), move || {
+            sink.clone()
+        });
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!(INVOCATION_SPAN, requestId = %"r-9", traceId = "abc");
             span.in_scope(|| tracing::warn!(attempt = 2, "hello {}", "world"));
@@ -346,7 +347,9 @@ mod tests {
     fn text_lines_carry_the_invocation_ids() {
         let buffer = Buffer::default();
         let sink = buffer.clone();
-        let subscriber = text_subscriber(EnvFilter::new("info"), move || sink.clone());
+        let subscriber = text_subscriber(nubes_core::log_filter::default_filter(), move || {
+            sink.clone()
+        });
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!(
                 INVOCATION_SPAN,

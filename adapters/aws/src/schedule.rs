@@ -28,6 +28,19 @@ fn rule_name(arn: &str) -> Option<&str> {
 /// Fires the schedule named by the rule; its error fails the invocation so
 /// Lambda retries it.
 pub(crate) async fn handle(scope: &Scope<'_>) -> Result<Vec<u8>, InvocationError> {
+    let (trigger, firing) = decode(scope)?;
+    let ctx = scope.context(TriggerKind::Schedule, trigger, 1, scope.raw_all());
+    let outcome = scope
+        .before_deadline(scope.app().dispatch_schedule(firing, ctx))
+        .await
+        .ok_or_else(|| {
+            InvocationError::deadline_exceeded("the schedule was not handled before the deadline")
+        })?;
+    reply_for(vec![outcome])
+}
+
+/// The schedule trigger the event fires, and the firing.
+pub(crate) fn decode(scope: &Scope<'_>) -> Result<(String, ScheduledEvent), InvocationError> {
     let event: ScheduledRuleEvent<'_> = serde_json::from_slice(scope.payload).map_err(|e| {
         InvocationError::invalid_event(format!("EventBridge scheduled event is malformed: {e}"))
     })?;
@@ -41,15 +54,8 @@ pub(crate) async fn handle(scope: &Scope<'_>) -> Result<Vec<u8>, InvocationError
             )
         })?;
     let trigger = scope.trigger_name(TriggerKind::Schedule, rule);
-    let ctx = scope.context(TriggerKind::Schedule, &trigger, 1, scope.raw_all());
     let firing = ScheduledEvent::new(trigger.as_str(), event.time);
-    let outcome = scope
-        .before_deadline(scope.app().dispatch_schedule(firing, ctx))
-        .await
-        .ok_or_else(|| {
-            InvocationError::deadline_exceeded("the schedule was not handled before the deadline")
-        })?;
-    reply_for(vec![outcome])
+    Ok((trigger, firing))
 }
 
 #[cfg(test)]

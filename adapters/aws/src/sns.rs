@@ -45,20 +45,8 @@ pub(crate) async fn handle(
 ) -> Result<Vec<u8>, InvocationError> {
     let mut outcomes = Vec::with_capacity(records.len());
     for raw in records {
-        let record: SnsRecord<'_> = serde_json::from_str(raw.get())
-            .map_err(|e| InvocationError::invalid_event(format!("SNS record is malformed: {e}")))?;
-        let sns = record.sns;
-        let topic = sns.topic_arn.rsplit(':').next().unwrap_or_default();
-        let trigger = scope.trigger_name(TriggerKind::Queue, topic);
-        let mut message = QueueMessage::new(sns.message_id.as_ref(), scope.share(&sns.message))
-            .with_source(topic);
-        message.published_at = sns.timestamp;
-        for (name, attribute) in sns.attributes {
-            message
-                .attributes
-                .insert(name, attribute.value.into_owned());
-        }
-        let ctx = scope.context(TriggerKind::Queue, &trigger, 1, scope.raw(raw.get()));
+        let (trigger, message) = decode(scope, raw)?;
+        let ctx = scope.context(TriggerKind::Queue, trigger, 1, scope.raw(raw.get()));
         let outcome = scope
             .before_deadline(scope.app().dispatch_queue(message, ctx))
             .await
@@ -70,4 +58,25 @@ pub(crate) async fn handle(
         outcomes.push(outcome);
     }
     reply_for(outcomes)
+}
+
+/// One SNS record as the trigger it goes to and its queue message.
+pub(crate) fn decode(
+    scope: &Scope<'_>,
+    raw: &RawValue,
+) -> Result<(String, QueueMessage), InvocationError> {
+    let record: SnsRecord<'_> = serde_json::from_str(raw.get())
+        .map_err(|e| InvocationError::invalid_event(format!("SNS record is malformed: {e}")))?;
+    let sns = record.sns;
+    let topic = sns.topic_arn.rsplit(':').next().unwrap_or_default();
+    let trigger = scope.trigger_name(TriggerKind::Queue, topic);
+    let mut message =
+        QueueMessage::new(sns.message_id.as_ref(), scope.share(&sns.message)).with_source(topic);
+    message.published_at = sns.timestamp;
+    for (name, attribute) in sns.attributes {
+        message
+            .attributes
+            .insert(name, attribute.value.into_owned());
+    }
+    Ok((trigger, message))
 }

@@ -2,7 +2,7 @@
 //! in a message body), answered with `batchItemFailures`.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
@@ -101,15 +101,53 @@ pub(crate) async fn handle(
     } else {
         run_concurrently(scope, items).await
     };
-    let failures: Vec<serde_json::Value> = failed
-        .into_iter()
-        .map(|id| serde_json::json!({ "itemIdentifier": id }))
-        .collect();
-    serde_json::to_vec(&serde_json::json!({ "batchItemFailures": failures })).map_err(|e| {
-        InvocationError::from(nubes_core::Error::platform(format!(
-            "serialising the batch response: {e}"
-        )))
-    })
+    Ok(batch_response(&failed))
+}
+
+/// The neutral events of a batch, without running anything (see
+/// [`crate::fuzzing::decode`]).
+pub(crate) fn decode(
+    scope: &Scope<'_>,
+    records: Vec<&RawValue>,
+) -> Result<Vec<crate::fuzzing::Event>, InvocationError> {
+    use crate::fuzzing::Event;
+    let mut events = Vec::with_capacity(records.len());
+    for raw in records {
+        let (item, _fifo) = parse(scope, raw)?;
+        match item.work {
+            Work::Queue {
+                trigger, message, ..
+            } => events.push(Event::Queue { trigger, message }),
+            Work::Storage {
+                events: storage,
+                trigger,
+                ..
+            } => events.extend(storage.into_iter().map(|event| Event::Storage {
+                trigger: trigger.clone(),
+                event,
+            })),
+            Work::Nothing => events.push(Event::Skipped),
+            Work::Invalid(err) => events.push(Event::Invalid(crate::fuzzing::to_error(&err))),
+        }
+    }
+    Ok(events)
+}
+
+/// `{"batchItemFailures":[{"itemIdentifier":…},…]}`, written directly.
+fn batch_response(failed: &[String]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + failed.iter().map(|id| id.len() + 24).sum::<usize>());
+    out.extend_from_slice(br#"{"batchItemFailures":["#);
+    for (i, id) in failed.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"itemIdentifier":"#);
+        // A string into a Vec cannot fail to serialise.
+        let _ = serde_json::to_writer(&mut out, id.as_str());
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    out
 }
 
 /// Parses one record; `true` when it comes from a FIFO queue. A record without
@@ -161,13 +199,9 @@ fn parse(scope: &Scope<'_>, raw: &RawValue) -> Result<(Item, bool), InvocationEr
     let mut message = QueueMessage::new(id.clone(), scope.share(body))
         .with_attempt(attempt)
         .with_source(queue);
-    for (name, value) in &record.message_attributes {
-        if let Some(v) = value
-            .string_value
-            .as_deref()
-            .or(value.binary_value.as_deref())
-        {
-            message.attributes.insert(name.clone(), v.to_owned());
+    for (name, value) in record.message_attributes {
+        if let Some(v) = value.string_value.or(value.binary_value) {
+            message.attributes.insert(name, v.into_owned());
         }
     }
     if let Some(at) = record
@@ -257,9 +291,9 @@ async fn run(scope: &Scope<'_>, work: Work) -> bool {
         } => {
             let ctx = match trace {
                 Some(trace) => {
-                    scope.context_traced(TriggerKind::Queue, &trigger, message.attempt, raw, trace)
+                    scope.context_traced(TriggerKind::Queue, trigger, message.attempt, raw, trace)
                 }
-                None => scope.context(TriggerKind::Queue, &trigger, message.attempt, raw),
+                None => scope.context(TriggerKind::Queue, trigger, message.attempt, raw),
             };
             scope
                 .app()
@@ -275,7 +309,8 @@ async fn run(scope: &Scope<'_>, work: Work) -> bool {
         } => {
             let mut ok = true;
             for event in events {
-                let ctx = scope.context(TriggerKind::Storage, &trigger, attempt, raw.clone());
+                let ctx =
+                    scope.context(TriggerKind::Storage, trigger.clone(), attempt, raw.clone());
                 let outcome: Outcome = scope.app().dispatch_storage(event, ctx).await;
                 ok &= outcome.should_acknowledge();
             }
@@ -292,17 +327,26 @@ async fn run(scope: &Scope<'_>, work: Work) -> bool {
 /// Standard queues: up to `sqs_concurrency` messages at once. Returns the ids
 /// to report failed, in batch order; messages unfinished at the deadline count.
 async fn run_concurrently(scope: &Scope<'_>, items: Vec<Item>) -> Vec<String> {
-    let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
-    let mut acknowledged: HashSet<usize> = HashSet::with_capacity(ids.len());
+    let (ids, works): (Vec<String>, Vec<Work>) =
+        items.into_iter().map(|item| (item.id, item.work)).unzip();
+    let mut acknowledged = vec![false; ids.len()];
     let limit = scope.config().sqs_concurrency;
-    let results = futures_util::stream::iter(items.into_iter().enumerate())
-        .map(|(index, item)| async move { (index, run(scope, item.work).await) })
-        .buffer_unordered(limit);
     let collect = async {
+        if works.len() == 1 {
+            // A batch of one needs no scheduling of its own.
+            for (index, work) in works.into_iter().enumerate() {
+                acknowledged[index] = run(scope, work).await;
+            }
+            return;
+        }
+        // Boxed: the stream then moves pointers, not whole handler futures.
+        let results = futures_util::stream::iter(works.into_iter().enumerate())
+            .map(|(index, work)| Box::pin(async move { (index, run(scope, work).await) }))
+            .buffer_unordered(limit);
         futures_util::pin_mut!(results);
         while let Some((index, ok)) = results.next().await {
-            if ok {
-                acknowledged.insert(index);
+            if let Some(slot) = acknowledged.get_mut(index) {
+                *slot = ok;
             }
         }
     };
@@ -312,9 +356,9 @@ async fn run_concurrently(scope: &Scope<'_>, items: Vec<Item>) -> Vec<String> {
         );
     }
     ids.into_iter()
-        .enumerate()
-        .filter(|(index, _)| !acknowledged.contains(index))
-        .map(|(_, id)| id)
+        .zip(acknowledged)
+        .filter(|(_, ok)| !ok)
+        .map(|(id, _)| id)
         .collect()
 }
 

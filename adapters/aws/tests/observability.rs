@@ -14,7 +14,7 @@ use bytes::Bytes;
 use nubes_aws::{AwsConfig, Invocation, LambdaHandler};
 use nubes_core::{App, BoxError, Context, QueueMessage};
 use serde_json::{Value, json};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 
 const LAMBDA_TRACE: &str =
     "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
@@ -148,7 +148,10 @@ fn check_emf(doc: &Value) -> (HashMap<String, String>, Vec<String>) {
 async fn traces_reach_every_line_and_metrics_are_valid_emf() {
     let logs = Buffer::default();
     let sink = logs.clone();
-    let subscriber = nubes_aws::json_subscriber(EnvFilter::new("info"), move || sink.clone());
+    let subscriber = nubes_aws::json_subscriber(
+        Targets::new().with_default(tracing::Level::INFO),
+        move || sink.clone(),
+    );
     let _guard = tracing::subscriber::set_default(subscriber);
     let emf: Arc<Mutex<Vec<String>>> = Arc::default();
     let handler = handler(emf.clone());
@@ -263,7 +266,10 @@ async fn traces_reach_every_line_and_metrics_are_valid_emf() {
 async fn text_lines_carry_request_and_xray_ids() {
     let logs = Buffer::default();
     let sink = logs.clone();
-    let subscriber = nubes_aws::text_subscriber(EnvFilter::new("info"), move || sink.clone());
+    let subscriber = nubes_aws::text_subscriber(
+        Targets::new().with_default(tracing::Level::INFO),
+        move || sink.clone(),
+    );
     let _guard = tracing::subscriber::set_default(subscriber);
     let handler = handler(Arc::default());
     let text = || String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormattedFields};
 use tracing_subscriber::layer::{Context as LayerContext, Layer};
@@ -223,7 +222,7 @@ impl Visit for LineVisitor {
 /// installed a subscriber: theirs wins (and `Logs` then only carries the
 /// adapter's own error lines).
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = nubes_core::log_filter::from_env(&|name| std::env::var(name).ok());
     let json = tracing_subscriber::fmt::layer()
         .fmt_fields(JsonFields::new())
         .event_format(JsonLines)

@@ -14,11 +14,13 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
+use tracing::level_filters::LevelFilter;
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormattedFields};
+use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// A `tracing_subscriber` event format writing one Cloud Logging JSON object
 /// per line: `severity`, `message`, `time`, `target`, the event's and its
@@ -56,13 +58,16 @@ impl CloudLogging {
     /// Installs a stdout subscriber with this format unless the application
     /// installed its own; `RUST_LOG` filters (default `info`).
     pub fn init(self) {
-        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+        let filter = nubes_core::log_filter::from_env(&|name| std::env::var(name).ok());
         // `try_init` fails only when a subscriber is already set: the user's wins.
+        // The builder's own level cap stays open: `filter` (layered on top) decides.
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(filter)
+            .with_max_level(LevelFilter::TRACE)
             .fmt_fields(JsonFields::new())
             .event_format(self)
             .with_writer(std::io::stdout)
+            .finish()
+            .with(filter)
             .try_init();
     }
 

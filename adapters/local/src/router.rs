@@ -39,6 +39,8 @@ pub(crate) fn build(rt: SharedRuntime) -> LocalService {
         // The console answers with and without the trailing slash.
         .route("/_nubes/", get(introspection::console))
         .nest("/_nubes", internal)
+        // `POST /_nubes/` and the like: a JSON 405, as inside `/_nubes/`.
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(rt.clone());
     nubes_serve::PrefixSplit::new("/_nubes", nubes, UserHttp::new(rt))
 }

@@ -844,3 +844,21 @@ async fn a_thousand_messages_with_transient_failures_are_all_handled_once() {
         "nothing left unfinished"
     );
 }
+
+#[tokio::test]
+async fn other_methods_on_the_console_get_a_json_405() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = LocalConfig::default();
+    config.port = 0;
+    config.data_dir = dir.path().join(".nubes");
+    let server = start(App::new(), config).await.unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}/_nubes/", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    let json: Value = res.json().await.unwrap();
+    assert!(json["error"]["message"].is_string(), "{json}");
+    server.shutdown().await.unwrap();
+}

@@ -5,8 +5,8 @@ mod response;
 
 use aws_lambda_events::alb::AlbTargetGroupRequest;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
-use http::StatusCode;
-use nubes_core::{Error, ErrorKind, TraceContext, TriggerKind, json_error};
+use http::{Request, StatusCode};
+use nubes_core::{Body, Error, ErrorKind, TraceContext, TriggerKind, json_error};
 use serde::de::DeserializeOwned;
 
 use crate::classify::Source;
@@ -19,23 +19,31 @@ fn parse<T: DeserializeOwned>(payload: &[u8], what: &str) -> Result<T, Invocatio
         .map_err(|e| InvocationError::invalid_event(format!("{what} event is malformed: {e}")))
 }
 
-/// Serves one HTTP event. A malformed event is an invocation error; anything
-/// the app does (errors, panics, running past the deadline) is an HTTP answer.
-pub(crate) async fn handle(scope: &Scope<'_>, source: Source) -> Result<Vec<u8>, InvocationError> {
-    let (mut request, style) = match source {
+/// The request of an HTTP event, and how its caller wants headers back.
+pub(crate) fn decode(
+    payload: &[u8],
+    source: Source,
+) -> Result<(Request<Body>, HeaderStyle), InvocationError> {
+    Ok(match source {
         Source::RestV1 => (
             request::from_rest_v1(parse::<ApiGatewayProxyRequest>(
-                scope.payload,
+                payload,
                 "API Gateway REST",
             )?)?,
             HeaderStyle::Multi,
         ),
-        Source::Alb => request::from_alb(parse::<AlbTargetGroupRequest>(scope.payload, "ALB")?)?,
+        Source::Alb => request::from_alb(parse::<AlbTargetGroupRequest>(payload, "ALB")?)?,
         _ => (
-            request::from_http_v2(parse::<ApiGatewayV2httpRequest>(scope.payload, "HTTP API")?)?,
+            request::from_http_v2(parse::<ApiGatewayV2httpRequest>(payload, "HTTP API")?)?,
             HeaderStyle::Single,
         ),
-    };
+    })
+}
+
+/// Serves one HTTP event. A malformed event is an invocation error; anything
+/// the app does (errors, panics, running past the deadline) is an HTTP answer.
+pub(crate) async fn handle(scope: &Scope<'_>, source: Source) -> Result<Vec<u8>, InvocationError> {
+    let (mut request, style) = decode(scope.payload, source)?;
     // Lambda's own X-Ray id names this invocation in CloudWatch and X-Ray; a
     // caller's header is the next best thing.
     let from_lambda = scope

@@ -66,7 +66,7 @@ pub(crate) fn from_rest_v1(ev: ApiGatewayProxyRequest) -> Result<Request<Body>, 
         encode_query(query_pairs(&ev.multi_value_query_string_parameters))
     };
     let headers = pick_headers(ev.headers, ev.multi_value_headers).0;
-    let body = decode_body(ev.body.as_deref(), ev.is_base64_encoded)?;
+    let body = decode_body(ev.body, ev.is_base64_encoded)?;
     build(ev.http_method, &path, &query, headers, body)
 }
 
@@ -88,7 +88,7 @@ pub(crate) fn from_http_v2(ev: ApiGatewayV2httpRequest) -> Result<Request<Body>,
         })?;
         headers.insert(header::COOKIE, value);
     }
-    let body = decode_body(ev.body.as_deref(), ev.is_base64_encoded)?;
+    let body = decode_body(ev.body, ev.is_base64_encoded)?;
     build(ev.request_context.http.method, &path, &query, headers, body)
 }
 
@@ -104,7 +104,7 @@ pub(crate) fn from_alb(
         encode_query(decoded(&ev.multi_value_query_string_parameters))
     };
     let (headers, style) = pick_headers(ev.headers, ev.multi_value_headers);
-    let body = decode_body(ev.body.as_deref(), ev.is_base64_encoded)?;
+    let body = decode_body(ev.body, ev.is_base64_encoded)?;
     Ok((build(ev.http_method, &path, &query, headers, body)?, style))
 }
 
@@ -195,13 +195,15 @@ where
     out
 }
 
-fn decode_body(body: Option<&str>, base64: bool) -> Result<Body, InvocationError> {
+/// The request body; text is moved, not copied.
+fn decode_body(body: Option<String>, base64: bool) -> Result<Body, InvocationError> {
     match body {
-        None | Some("") => Ok(Body::empty()),
-        Some(text) if base64 => STANDARD.decode(text).map(Body::from).map_err(|e| {
+        None => Ok(Body::empty()),
+        Some(text) if text.is_empty() => Ok(Body::empty()),
+        Some(text) if base64 => STANDARD.decode(&text).map(Body::from).map_err(|e| {
             InvocationError::invalid_event(format!("the request body is not valid base64: {e}"))
         }),
-        Some(text) => Ok(Body::from(text.to_owned())),
+        Some(text) => Ok(Body::from(text)),
     }
 }
 
@@ -221,7 +223,7 @@ fn build(
         target.push('?');
         target.push_str(query);
     }
-    let uri: Uri = target.parse().map_err(|e| {
+    let uri = Uri::try_from(target.as_str()).map_err(|e| {
         InvocationError::invalid_event(format!(
             "the request target `{target}` is not a valid URI: {e}"
         ))
@@ -271,6 +273,6 @@ mod tests {
             encode_query([("a b", "c&d"), ("é", "=")]),
             "a%20b=c%26d&%C3%A9=%3D"
         );
-        assert!(decode_body(Some("!!"), true).is_err());
+        assert!(decode_body(Some("!!".to_owned()), true).is_err());
     }
 }

@@ -1,11 +1,12 @@
 //! `http::Response` → the JSON each HTTP source expects back.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode, header};
 use nubes_core::{Body, Error, json_error};
-use serde_json::{Map, Value, json};
 
 use super::request::HeaderStyle;
 use crate::classify::Source;
@@ -50,88 +51,130 @@ pub(crate) async fn encode(
             )
         }
     };
-    let (body, base64) = render_body(&headers, &bytes);
-    let mut out = Map::new();
-    out.insert("statusCode".into(), json!(status.as_u16()));
+    let body = render_body(&headers, &bytes);
+    // Written directly (no `serde_json::Value` tree): this runs per request.
+    let mut out = Vec::with_capacity(160 + bytes.len() + bytes.len() / 3);
+    out.extend_from_slice(br#"{"statusCode":"#);
+    json(&mut out, &status.as_u16());
     match source {
         Source::RestV1 => {
-            out.insert(
-                "multiValueHeaders".into(),
-                Value::Object(multi_value(&headers, false)),
-            );
+            out.extend_from_slice(br#","multiValueHeaders":"#);
+            multi_value(&mut out, &headers);
         }
         Source::Alb => {
             let reason = status.canonical_reason().unwrap_or_default();
-            out.insert(
-                "statusDescription".into(),
-                json!(format!("{} {reason}", status.as_u16())),
-            );
+            out.extend_from_slice(br#","statusDescription":"#);
+            json(&mut out, &format!("{} {reason}", status.as_u16()));
             match style {
                 HeaderStyle::Multi => {
-                    out.insert(
-                        "multiValueHeaders".into(),
-                        Value::Object(multi_value(&headers, false)),
-                    );
+                    out.extend_from_slice(br#","multiValueHeaders":"#);
+                    multi_value(&mut out, &headers);
                 }
                 HeaderStyle::Single => {
-                    out.insert("headers".into(), Value::Object(joined(&headers, false)));
+                    out.extend_from_slice(br#","headers":"#);
+                    joined(&mut out, &headers, false);
                 }
             }
         }
         _ => {
             // HTTP API / Function URLs: one string per header, cookies apart.
-            out.insert("headers".into(), Value::Object(joined(&headers, true)));
-            let cookies: Vec<Value> = headers
-                .get_all(header::SET_COOKIE)
-                .iter()
-                .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                .collect();
+            out.extend_from_slice(br#","headers":"#);
+            joined(&mut out, &headers, true);
             // Always present: some consumers (cargo-lambda) require the field.
-            out.insert("cookies".into(), Value::Array(cookies));
+            out.extend_from_slice(br#","cookies":["#);
+            for (i, cookie) in headers.get_all(header::SET_COOKIE).iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json(&mut out, text(cookie).as_ref());
+            }
+            out.push(b']');
         }
     }
-    out.insert("body".into(), Value::String(body));
-    out.insert("isBase64Encoded".into(), Value::Bool(base64));
-    // A map of strings always serialises.
-    serde_json::to_vec(&out).unwrap_or_default()
+    out.extend_from_slice(br#","body":"#);
+    let base64 = match &body {
+        RenderedBody::Text(text) => {
+            json(&mut out, *text);
+            false
+        }
+        RenderedBody::Base64(encoded) => {
+            json(&mut out, encoded.as_str());
+            true
+        }
+    };
+    out.extend_from_slice(br#","isBase64Encoded":"#);
+    out.extend_from_slice(if base64 { b"true}" } else { b"false}" });
+    out
 }
 
-fn text(value: &http::HeaderValue) -> String {
-    String::from_utf8_lossy(value.as_bytes()).into_owned()
+/// Appends `value` as JSON (strings escaped).
+fn json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Strings and integers cannot fail to serialise, nor a Vec to take bytes.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
-fn multi_value(headers: &HeaderMap, skip_cookies: bool) -> Map<String, Value> {
-    let mut map = Map::new();
+fn text(value: &http::HeaderValue) -> Cow<'_, str> {
+    String::from_utf8_lossy(value.as_bytes())
+}
+
+/// `{"name":["value",…],…}`: every value of every header.
+fn multi_value(out: &mut Vec<u8>, headers: &HeaderMap) {
+    out.push(b'{');
+    for (i, name) in headers.keys().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json(out, name.as_str());
+        out.extend_from_slice(b":[");
+        for (j, value) in headers.get_all(name).iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            json(out, text(value).as_ref());
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+}
+
+/// `{"name":"value,value",…}`: the values of a header joined by commas.
+fn joined(out: &mut Vec<u8>, headers: &HeaderMap, skip_cookies: bool) {
+    out.push(b'{');
+    let mut first = true;
     for name in headers.keys() {
         if skip_cookies && name == header::SET_COOKIE {
             continue;
         }
-        let values = headers
-            .get_all(name)
-            .iter()
-            .map(|v| Value::String(text(v)))
-            .collect();
-        map.insert(name.as_str().to_owned(), Value::Array(values));
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        json(out, name.as_str());
+        out.push(b':');
+        let mut values = headers.get_all(name).iter();
+        match (values.next(), values.next()) {
+            (Some(only), None) => json(out, text(only).as_ref()),
+            _ => {
+                let all: Vec<Cow<'_, str>> = headers.get_all(name).iter().map(text).collect();
+                json(out, all.join(",").as_str());
+            }
+        }
     }
-    map
+    out.push(b'}');
 }
 
-fn joined(headers: &HeaderMap, skip_cookies: bool) -> Map<String, Value> {
-    let mut map = Map::new();
-    for name in headers.keys() {
-        if skip_cookies && name == header::SET_COOKIE {
-            continue;
-        }
-        let values: Vec<String> = headers.get_all(name).iter().map(text).collect();
-        map.insert(name.as_str().to_owned(), Value::String(values.join(",")));
-    }
-    map
+/// A response body as Lambda gets it.
+enum RenderedBody<'a> {
+    /// UTF-8 text, sent as is.
+    Text(&'a str),
+    /// Anything else, base64-encoded.
+    Base64(String),
 }
 
 /// Text when the headers say text and the bytes are UTF-8; base64 otherwise.
-fn render_body(headers: &HeaderMap, bytes: &[u8]) -> (String, bool) {
+fn render_body<'a>(headers: &HeaderMap, bytes: &'a [u8]) -> RenderedBody<'a> {
     if bytes.is_empty() {
-        return (String::new(), false);
+        return RenderedBody::Text("");
     }
     let textual = !headers.contains_key(header::CONTENT_ENCODING)
         && match headers
@@ -151,14 +194,15 @@ fn render_body(headers: &HeaderMap, bytes: &[u8]) -> (String, bool) {
             }
         };
     match std::str::from_utf8(bytes) {
-        Ok(text) if textual => (text.to_owned(), false),
-        _ => (STANDARD.encode(bytes), true),
+        Ok(text) if textual => RenderedBody::Text(text),
+        _ => RenderedBody::Base64(STANDARD.encode(bytes)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     fn response(headers: &[(&'static str, &'static str)], body: &'static [u8]) -> Response<Body> {
         let mut res = Response::new(Body::from(body));
@@ -168,7 +212,7 @@ mod tests {
         res
     }
 
-    async fn json(res: Response<Body>, source: Source, style: HeaderStyle) -> Value {
+    async fn render(res: Response<Body>, source: Source, style: HeaderStyle) -> Value {
         serde_json::from_slice(&encode(res, source, style, 1024).await).unwrap()
     }
 
@@ -186,21 +230,21 @@ mod tests {
                 b"hi",
             )
         };
-        let v2 = json(res(), Source::HttpV2, HeaderStyle::Single).await;
+        let v2 = render(res(), Source::HttpV2, HeaderStyle::Single).await;
         assert_eq!(v2["cookies"], json!(["a=1", "b=2"]));
         assert_eq!(v2["headers"]["x-v"], "1,2");
         assert!(v2["headers"].get("set-cookie").is_none());
         assert_eq!(v2["body"], "hi");
-        let v1 = json(res(), Source::RestV1, HeaderStyle::Multi).await;
+        let v1 = render(res(), Source::RestV1, HeaderStyle::Multi).await;
         assert_eq!(v1["multiValueHeaders"]["set-cookie"], json!(["a=1", "b=2"]));
-        let alb = json(res(), Source::Alb, HeaderStyle::Single).await;
+        let alb = render(res(), Source::Alb, HeaderStyle::Single).await;
         assert_eq!(alb["statusDescription"], "200 OK");
         assert_eq!(alb["headers"]["x-v"], "1,2");
     }
 
     #[tokio::test]
     async fn binary_and_oversize_bodies() {
-        let bin = json(
+        let bin = render(
             response(&[("content-type", "image/png")], b"\x89PNG"),
             Source::HttpV2,
             HeaderStyle::Single,
@@ -209,8 +253,32 @@ mod tests {
         assert_eq!(bin["isBase64Encoded"], true);
         assert_eq!(bin["body"], STANDARD.encode(b"\x89PNG"));
         let big = Response::new(Body::from(vec![b'x'; 2048]));
-        let out = json(big, Source::HttpV2, HeaderStyle::Single).await;
+        let out = render(big, Source::HttpV2, HeaderStyle::Single).await;
         assert_eq!(out["statusCode"], 500);
         assert!(out["body"].as_str().unwrap().contains("limit"));
+    }
+
+    #[tokio::test]
+    async fn text_is_escaped_and_odd_header_bytes_survive() {
+        for (source, style) in [
+            (Source::HttpV2, HeaderStyle::Single),
+            (Source::RestV1, HeaderStyle::Multi),
+            (Source::Alb, HeaderStyle::Single),
+            (Source::Alb, HeaderStyle::Multi),
+        ] {
+            let mut res = response(&[("content-type", "application/json")], b"{\"a\":\"\\n\"}");
+            res.headers_mut().insert(
+                "x-odd",
+                http::HeaderValue::from_bytes(b"caf\xe9 \"q\"").unwrap(),
+            );
+            let out = render(res, source, style).await;
+            assert_eq!(out["body"], "{\"a\":\"\\n\"}", "{source:?}");
+            assert_eq!(out["isBase64Encoded"], false);
+            let odd = match style {
+                HeaderStyle::Single => out["headers"]["x-odd"].clone(),
+                HeaderStyle::Multi => out["multiValueHeaders"]["x-odd"][0].clone(),
+            };
+            assert_eq!(odd, "caf\u{fffd} \"q\"", "{source:?}");
+        }
     }
 }
