@@ -67,7 +67,7 @@ pub(crate) fn build(rt: &Runtime, inv: Invocation<'_>) -> Context {
     let trace = TraceContext::from_headers(inv.headers)
         .or_else(|| inv.inner_headers.and_then(TraceContext::from_headers))
         .or_else(|| inv.envelope.and_then(metadata_trace));
-    let mut builder = Context::builder(Provider::Azure, inv.kind, inv.trigger.to_owned())
+    let mut builder = Context::builder(Provider::Azure, inv.kind, trigger_name(inv.trigger))
         .attempt(inv.attempt)
         .deadline(SystemTime::now() + rt.config.function_timeout)
         .shutdown_signal(rt.shutdown.clone())
@@ -82,4 +82,13 @@ pub(crate) fn build(rt: &Runtime, inv: Invocation<'_>) -> Context {
         builder = builder.raw_event(RawEvent::json(raw));
     }
     builder.build()
+}
+
+/// The trigger name for the context: the default HTTP function's name without
+/// an allocation (every forwarded request has it), any other name copied.
+fn trigger_name(trigger: &str) -> std::borrow::Cow<'static, str> {
+    match trigger {
+        "http" => std::borrow::Cow::Borrowed("http"),
+        other => std::borrow::Cow::Owned(other.to_owned()),
+    }
 }

@@ -11,8 +11,10 @@ use crate::AzureConfig;
 pub(crate) struct Runtime {
     pub(crate) app: App,
     pub(crate) config: AzureConfig,
-    /// Cancelled when shutdown begins; handed to every `Context`.
-    pub(crate) shutdown: CancellationToken,
+    /// Cancelled when shutdown begins; handed to every `Context`. Behind an
+    /// `Arc` so that each context holds a reference count rather than a clone
+    /// of the token (which takes a lock).
+    pub(crate) shutdown: Arc<CancellationToken>,
     /// Invocation and custom metrics, logged to stdout as one JSON entry per
     /// interval ([`AzureConfig::metrics_interval`]) and when the runtime is
     /// dropped at shutdown.
@@ -30,7 +32,7 @@ impl Runtime {
         Runtime {
             app,
             config,
-            shutdown: CancellationToken::new(),
+            shutdown: Arc::new(CancellationToken::new()),
             metrics,
         }
     }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use nubes_core::{App, Error, TriggerKind};
+use nubes_core::{App, CancellationToken, Error, TriggerKind};
 use tokio::task::JoinHandle;
 
 use crate::runtime::{Runtime, SharedRuntime};
@@ -53,7 +53,7 @@ pub async fn start(app: App, config: AzureConfig) -> Result<AzureServer, Error> 
         router::build(rt.clone()),
         Limit(rt.clone()),
         nubes_serve::ServeConfig::new(rt.config.header_read_timeout, rt.config.body_read_timeout),
-        rt.shutdown.clone(),
+        CancellationToken::clone(&rt.shutdown),
     );
     let server = tokio::spawn(serve);
     Ok(AzureServer { addr, rt, server })
