@@ -23,6 +23,7 @@ mod handler;
 mod http_dispatch;
 mod http_service;
 pub mod idempotency;
+pub mod log_fields;
 pub mod log_filter;
 pub mod metrics;
 mod outcome;

@@ -8,6 +8,7 @@
 use std::fmt;
 
 use chrono::{SecondsFormat, Utc};
+use nubes_core::log_fields::JsonFieldMap;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
@@ -137,29 +138,6 @@ where
     }
 }
 
-/// Collects an event's fields as JSON.
-struct JsonFields(Map<String, Value>);
-
-impl Visit for JsonFields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0
-            .insert(field.name().to_owned(), Value::String(value.to_owned()));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.insert(field.name().to_owned(), value.into());
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().to_owned(), value.into());
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.insert(field.name().to_owned(), value.into());
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0
-            .insert(field.name().to_owned(), Value::String(format!("{value:?}")));
-    }
-}
-
 /// `traceId` (W3C form), `xray_trace_id` (X-Ray form, as Powertools logs
 /// it, so CloudWatch and X-Ray link the line) and `spanId`.
 fn insert_trace(line: &mut Map<String, Value>, trace_id: Option<&str>, span_id: Option<&str>) {
@@ -189,8 +167,8 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let mut fields = JsonFields(Map::new());
-        event.record(&mut fields);
+        let mut fields = Map::new();
+        event.record(&mut JsonFieldMap(&mut fields));
         let mut line = Map::new();
         line.insert(
             "timestamp".into(),
@@ -201,7 +179,6 @@ where
         line.insert(
             "message".into(),
             fields
-                .0
                 .remove("message")
                 .unwrap_or(Value::String(String::new())),
         );
@@ -228,7 +205,7 @@ where
             "target".into(),
             Value::String(event.metadata().target().to_owned()),
         );
-        for (k, v) in fields.0 {
+        for (k, v) in fields {
             line.entry(k).or_insert(v);
         }
         writeln!(writer, "{}", Value::Object(line))

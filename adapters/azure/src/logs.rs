@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use nubes_core::log_fields::JsonFieldMap;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -87,8 +88,8 @@ fn format_event(event: &Event<'_>) -> String {
 /// `traceId` (= `operationId`, as Application Insights names a W3C trace),
 /// `spanId`, `trigger`. A metrics entry's series are embedded as JSON.
 fn json_line(event: &Event<'_>, span_fields: Map<String, Value>) -> Value {
-    let mut fields = EventFields(span_fields);
-    event.record(&mut fields);
+    let mut fields = span_fields;
+    event.record(&mut JsonFieldMap(&mut fields));
     let mut line = Map::new();
     line.insert(
         "timestamp".into(),
@@ -99,7 +100,7 @@ fn json_line(event: &Event<'_>, span_fields: Map<String, Value>) -> Value {
     line.insert("level".into(), event.metadata().level().as_str().into());
     line.insert(
         "message".into(),
-        fields.0.remove("message").unwrap_or_else(|| "".into()),
+        fields.remove("message").unwrap_or_else(|| "".into()),
     );
     line.insert("target".into(), event.metadata().target().into());
     if let Some(current) = nubes_core::current_context() {
@@ -114,40 +115,15 @@ fn json_line(event: &Event<'_>, span_fields: Map<String, Value>) -> Value {
             line.insert("spanId".into(), id.into());
         }
     }
-    if let Some(Value::String(json)) = fields.0.remove(nubes_core::metrics::LOG_FIELD)
+    if let Some(Value::String(json)) = fields.remove(nubes_core::metrics::LOG_FIELD)
         && let Ok(Value::Object(summary)) = serde_json::from_str::<Value>(&json)
     {
         line.extend(summary);
     }
-    for (k, v) in fields.0 {
+    for (k, v) in fields {
         line.entry(k).or_insert(v);
     }
     Value::Object(line)
-}
-
-/// Collects an event's fields as JSON.
-struct EventFields(Map<String, Value>);
-
-impl Visit for EventFields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0
-            .insert(field.name().into(), format!("{value:?}").into());
-    }
 }
 
 /// The stdout format [`init`] installs: one JSON object per line with the

@@ -12,8 +12,8 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+use nubes_core::log_fields::JsonFieldMap;
 use serde_json::{Map, Value};
-use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
@@ -158,38 +158,10 @@ where
                 fields.insert("trace_sampled".into(), sampled.into());
             }
         }
-        event.record(&mut Fields(&mut fields));
+        event.record(&mut JsonFieldMap(&mut fields));
         let meta = event.metadata();
         let entry = self.entry(*meta.level(), meta.target(), fields);
         writeln!(writer, "{entry}")
-    }
-}
-
-/// Collects an event's fields into a JSON map.
-struct Fields<'a>(&'a mut Map<String, Value>);
-
-impl Visit for Fields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.insert(field.name().into(), value.into());
-    }
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0.insert(field.name().into(), value.to_string().into());
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0
-            .insert(field.name().into(), format!("{value:?}").into());
     }
 }
 
