@@ -53,6 +53,7 @@ struct Inner {
 
 impl Context {
     /// Starts building a context for an invocation of `trigger` (of `kind`) on `provider`.
+    #[inline]
     pub fn builder(
         provider: Provider,
         kind: TriggerKind,
@@ -170,30 +171,35 @@ pub struct ContextBuilder {
 
 impl ContextBuilder {
     /// Sets the invocation id.
+    #[inline]
     pub fn invocation_id(mut self, id: impl Into<String>) -> Self {
         self.inner.invocation_id = OnceLock::from(id.into());
         self
     }
 
     /// Sets the delivery attempt (1 for the first delivery).
+    #[inline]
     pub fn attempt(mut self, attempt: u32) -> Self {
         self.inner.attempt = attempt.max(1);
         self
     }
 
     /// Sets the platform deadline.
+    #[inline]
     pub fn deadline(mut self, deadline: SystemTime) -> Self {
         self.inner.deadline = Some(deadline);
         self
     }
 
     /// Sets the trace context.
+    #[inline]
     pub fn trace(mut self, trace: TraceContext) -> Self {
         self.inner.trace = OnceLock::from(trace);
         self
     }
 
     /// Attaches the raw provider event.
+    #[inline]
     pub fn raw_event(mut self, raw: RawEvent) -> Self {
         self.inner.raw = Some(raw);
         self
@@ -204,24 +210,28 @@ impl ContextBuilder {
     /// Takes the token by `Arc` or by value; an adapter that builds a context
     /// per request keeps one `Arc<CancellationToken>` and passes clones of it,
     /// which is cheaper than cloning the token itself.
+    #[inline]
     pub fn shutdown_signal(mut self, token: impl Into<Arc<CancellationToken>>) -> Self {
         self.inner.shutdown = Some(token.into());
         self
     }
 
     /// Sets where [`Context::metrics`] records (adapters install their sink).
+    #[inline]
     pub fn metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
         self.inner.metrics = metrics;
         self
     }
 
     /// Attaches a provider-specific value, readable with [`Context::extension`].
+    #[inline]
     pub fn extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
         self.inner.extensions.insert(value);
         self
     }
 
     /// Finishes the context.
+    #[inline]
     pub fn build(self) -> Context {
         Context {
             inner: Arc::new(self.inner),

@@ -25,6 +25,8 @@
 //! ```
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, SystemTime};
 
 use http::{Response, StatusCode};
@@ -55,16 +57,51 @@ pub fn cutoff(deadline: SystemTime, margin: Duration) -> tokio::time::Instant {
 /// Runs `work` until `margin` before `deadline`: its output, or `None` when
 /// time ran out (`work` is then dropped, which cancels it). Without a
 /// deadline, `work` runs to the end.
-pub async fn within<F: Future>(
-    deadline: Option<SystemTime>,
-    margin: Duration,
-    work: F,
-) -> Option<F::Output> {
-    match deadline {
-        Some(deadline) => tokio::time::timeout_at(cutoff(deadline, margin), work)
-            .await
-            .ok(),
-        None => Some(work.await),
+pub fn within<F: Future>(deadline: Option<SystemTime>, margin: Duration, work: F) -> Within<F> {
+    Within {
+        work,
+        deadline,
+        margin,
+        timer: None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`within`].
+    ///
+    /// The timer is set on the first poll that finds `work` unfinished, not
+    /// before: work that is done on its first poll (most HTTP handlers) never
+    /// touches the clock or the timer wheel.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Within<F> {
+        #[pin]
+        work: F,
+        deadline: Option<SystemTime>,
+        margin: Duration,
+        #[pin]
+        timer: Option<tokio::time::Sleep>,
+    }
+}
+
+impl<F: Future> Future for Within<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(output) = this.work.poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        let Some(deadline) = *this.deadline else {
+            return Poll::Pending;
+        };
+        if this.timer.is_none() {
+            let at = cutoff(deadline, *this.margin);
+            this.timer.set(Some(tokio::time::sleep_until(at)));
+        }
+        match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(None),
+            _ => Poll::Pending,
+        }
     }
 }
 

@@ -5,17 +5,23 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use tower::ServiceExt as _;
 use tower_service::Service;
 
-use crate::{Body, BoxError};
+use crate::http_dispatch::Call;
+use crate::{Body, BoxError, HttpDispatch};
 
 /// One request in, one boxed response future out: the erased form of the
 /// user's service.
 type ServeFn =
     dyn Fn(Request<Body>) -> BoxFuture<'static, Result<Response<Body>, BoxError>> + Send + Sync;
+
+/// The same, with everything [`App::dispatch_http`](crate::App::dispatch_http)
+/// adds around the service's future inside the one box.
+type DispatchFn = dyn Fn(Request<Body>, Call) -> HttpDispatch + Send + Sync;
 
 /// Any `tower::Service<http::Request<Body>>` (an `axum::Router`, a `tower`
 /// stack, a `service_fn`), erased into one concrete type the adapters call.
@@ -27,6 +33,7 @@ type ServeFn =
 #[derive(Clone)]
 pub struct HttpService {
     serve: Arc<ServeFn>,
+    dispatch: Arc<DispatchFn>,
 }
 
 impl HttpService {
@@ -64,17 +71,32 @@ impl HttpService {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let serve = move |request: Request<Body>| -> BoxFuture<'static, _> {
-            let oneshot = service.clone().oneshot(request);
-            Box::pin(async move {
-                match oneshot.await {
-                    Ok(response) => Ok(response.map(Body::new)),
-                    Err(err) => Err(err.into()),
-                }
+        fn serving<S, B>(
+            service: &S,
+            request: Request<Body>,
+        ) -> impl Future<Output = Result<Response<Body>, BoxError>> + use<S, B>
+        where
+            S: Service<Request<Body>, Response = Response<B>> + Clone,
+            S::Error: Into<BoxError>,
+            B: http_body::Body<Data = Bytes> + Send + 'static,
+            B::Error: Into<BoxError>,
+        {
+            service.clone().oneshot(request).map(|answer| {
+                answer
+                    .map(|response| response.map(Body::new))
+                    .map_err(Into::into)
             })
+        }
+        let dispatching = service.clone();
+        let serve = move |request: Request<Body>| -> BoxFuture<'static, _> {
+            Box::pin(serving(&service, request))
+        };
+        let dispatch = move |request: Request<Body>, call: Call| {
+            HttpDispatch::new(Box::pin(call.respond(serving(&dispatching, request))))
         };
         HttpService {
             serve: Arc::new(serve),
+            dispatch: Arc::new(dispatch),
         }
     }
 
@@ -85,18 +107,29 @@ impl HttpService {
     /// - requests reach it as `axum::body::Body` and responses leave as
     ///   [`Body`], both without re-boxing (see [`Body`]).
     fn from_router(router: axum::Router) -> Self {
-        let router = router.with_state::<()>(());
-        let serve = move |request: Request<Body>| -> BoxFuture<'static, _> {
-            let routing = router.clone().call(request.map(axum::body::Body::from));
-            Box::pin(async move {
-                match routing.await {
+        fn routing(
+            router: &axum::Router,
+            request: Request<Body>,
+        ) -> impl Future<Output = Result<Response<Body>, BoxError>> + use<> {
+            router
+                .clone()
+                .call(request.map(axum::body::Body::from))
+                .map(|answer| match answer {
                     Ok(response) => Ok(response.map(Body::from)),
                     Err(never) => match never {},
-                }
-            })
+                })
+        }
+        let router = router.with_state::<()>(());
+        let dispatching = router.clone();
+        let serve = move |request: Request<Body>| -> BoxFuture<'static, _> {
+            Box::pin(routing(&router, request))
+        };
+        let dispatch = move |request: Request<Body>, call: Call| {
+            HttpDispatch::new(Box::pin(call.respond(routing(&dispatching, request))))
         };
         HttpService {
             serve: Arc::new(serve),
+            dispatch: Arc::new(dispatch),
         }
     }
 
@@ -106,6 +139,13 @@ impl HttpService {
         request: Request<Body>,
     ) -> BoxFuture<'static, Result<Response<Body>, BoxError>> {
         (self.serve)(request)
+    }
+}
+
+impl HttpService {
+    /// Serves one request the way [`App::dispatch_http`](crate::App::dispatch_http) does.
+    pub(crate) fn dispatch(&self, request: Request<Body>, call: Call) -> HttpDispatch {
+        (self.dispatch)(request, call)
     }
 }
 

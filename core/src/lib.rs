@@ -45,7 +45,7 @@ pub use event::{
     BodyEncoding, QueueMessage, ScheduledEvent, StorageAction, StorageEvent, encode_body,
 };
 pub use handler::{BoxedHandler, EventHandler};
-pub use http_dispatch::json_error;
+pub use http_dispatch::{HttpDispatch, HttpTimeout, json_error};
 pub use http_service::HttpService;
 pub use outcome::Outcome;
 pub use permanent::{Permanent, ResultExt, is_permanent, permanent};

@@ -16,9 +16,10 @@ use std::task::{Context as TaskContext, Poll};
 use axum::body::Body as AxumBody;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
+use futures_util::FutureExt as _;
+use futures_util::future::{BoxFuture, Either, Map};
 use http::{Method, Request, StatusCode, header};
-use nubes_core::{Body, Error, ErrorKind, TriggerKind};
+use nubes_core::{Body, Error, ErrorKind, HttpDispatch, TriggerKind};
 use tower::Service;
 
 use crate::context::{self, Invocation};
@@ -45,7 +46,7 @@ pub(crate) struct HandlerService {
 impl Service<Request<AxumBody>> for HandlerService {
     type Response = Response;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+    type Future = Either<Forwarded, BoxFuture<'static, Result<Response, Infallible>>>;
 
     fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -56,10 +57,9 @@ impl Service<Request<AxumBody>> for HandlerService {
         let names_a_function = request.method() == Method::POST
             && single_segment(request.uri().path()).is_some_and(|f| rt.function_kind(f).is_some());
         if !names_a_function && rt.app.http_service().is_some() {
-            let serving = forward(&rt, request.map(Body::from));
-            return Box::pin(async move { Ok(serving.await) });
+            return Either::Left(forward(&rt, request.map(Body::from)));
         }
-        Box::pin(async move { Ok(handle(rt, request).await) })
+        Either::Right(Box::pin(async move { Ok(handle(rt, request).await) }))
     }
 }
 
@@ -89,10 +89,12 @@ async fn handle(rt: SharedRuntime, request: Request<AxumBody>) -> Response {
                 Some(envelope) => {
                     invocation::invoke(&rt, &function, &parts.headers, bytes, Some(envelope)).await
                 }
-                None => forward(&rt, Request::from_parts(parts, Body::from(bytes))).await,
+                None => answered(forward(&rt, Request::from_parts(parts, Body::from(bytes))).await),
             }
         }
-        _ if rt.app.http_service().is_some() => forward(&rt, request.map(Body::new)).await,
+        _ if rt.app.http_service().is_some() => {
+            answered(forward(&rt, request.map(Body::new)).await)
+        }
         (function, _) => {
             let err = Error::new(
                 ErrorKind::UnknownTrigger,
@@ -146,11 +148,13 @@ async fn read_body(
     }
 }
 
+/// The app's answer to a forwarded request, with no box beyond the one in
+/// [`HttpDispatch`].
+pub(crate) type Forwarded =
+    Map<HttpDispatch, fn(http::Response<Body>) -> Result<Response, Infallible>>;
+
 /// A request the host forwarded: served by the app's routes as it came.
-fn forward(
-    rt: &SharedRuntime,
-    request: Request<Body>,
-) -> impl Future<Output = Response> + Send + 'static {
+fn forward(rt: &SharedRuntime, request: Request<Body>) -> Forwarded {
     let ctx = context::build(
         rt,
         Invocation {
@@ -163,15 +167,16 @@ fn forward(
             attempt: 1,
         },
     );
-    let deadline = ctx.deadline();
-    let responding = rt.app.dispatch_http(request, ctx);
-    let rt = rt.clone();
-    async move {
-        nubes_core::deadline::response_within(deadline, rt.deadline_margin(), responding, || {
-            rt.timed_out()
-        })
-        .await
-        .map(AxumBody::from)
+    rt.app
+        .dispatch_http_within(request, ctx, &rt.http_timeout)
+        .map(|response| Ok(response.map(AxumBody::from)))
+}
+
+/// The response of an answer that cannot fail.
+fn answered(forwarded: Result<Response, Infallible>) -> Response {
+    match forwarded {
+        Ok(response) => response,
+        Err(never) => match never {},
     }
 }
 

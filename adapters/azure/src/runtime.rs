@@ -19,6 +19,8 @@ pub(crate) struct Runtime {
     /// interval ([`AzureConfig::metrics_interval`]) and when the runtime is
     /// dropped at shutdown.
     pub(crate) metrics: nubes_core::metrics::PeriodicFlush,
+    /// The function timeout, as the cut-off of forwarded HTTP requests.
+    pub(crate) http_timeout: nubes_core::HttpTimeout,
 }
 
 impl Runtime {
@@ -29,16 +31,32 @@ impl Runtime {
             nubes_core::metrics::PeriodicFlush::start(config.metrics_interval, |series| {
                 nubes_core::metrics::log_series(&series);
             });
+        let http_timeout = nubes_core::HttpTimeout::new(
+            nubes_core::deadline::margin_for(
+                config.function_timeout,
+                nubes_core::deadline::DEFAULT_MARGIN,
+            ),
+            timeout_setting(&config),
+        );
         Runtime {
             app,
             config,
             shutdown: Arc::new(CancellationToken::new()),
             metrics,
+            http_timeout,
         }
     }
 }
 
 pub(crate) type SharedRuntime = Arc<Runtime>;
+
+/// The function timeout, as error messages name it.
+fn timeout_setting(config: &AzureConfig) -> String {
+    format!(
+        "{} ms (NUBES_AZURE_FUNCTION_TIMEOUT_MS, the host's functionTimeout)",
+        config.function_timeout.as_millis()
+    )
+}
 
 impl Runtime {
     /// How long before a handler's deadline it is cancelled.
@@ -51,10 +69,7 @@ impl Runtime {
 
     /// The error of a handler cancelled at its deadline.
     pub(crate) fn timed_out(&self) -> nubes_core::Error {
-        nubes_core::deadline::timed_out(format_args!(
-            "{} ms (NUBES_AZURE_FUNCTION_TIMEOUT_MS, the host's functionTimeout)",
-            self.config.function_timeout.as_millis()
-        ))
+        nubes_core::deadline::timed_out(timeout_setting(&self.config))
     }
 
     /// The kind of the function named `name`: the HTTP function, or the event

@@ -41,10 +41,15 @@ impl Runtime {
 
     /// The error of a handler cancelled at its deadline.
     pub(crate) fn timed_out(&self) -> nubes_core::Error {
-        nubes_core::deadline::timed_out(format_args!(
+        nubes_core::deadline::timed_out(self.timeout_setting())
+    }
+
+    /// The request timeout, as error messages name it.
+    pub(crate) fn timeout_setting(&self) -> String {
+        format!(
             "the {} ms request timeout (NUBES_GCP_REQUEST_TIMEOUT_MS)",
             self.config.request_timeout.as_millis()
-        ))
+        )
     }
 
     pub(crate) fn new(app: App, config: GcpConfig, verifier: Option<Verifier>) -> Self {

@@ -37,10 +37,15 @@ impl Runtime {
 
     /// The error of a handler cancelled at its deadline.
     pub(crate) fn timed_out(&self) -> nubes_core::Error {
-        nubes_core::deadline::timed_out(format_args!(
+        nubes_core::deadline::timed_out(self.timeout_setting())
+    }
+
+    /// The timeout setting, as error messages name it.
+    pub(crate) fn timeout_setting(&self) -> String {
+        format!(
             "the {} ms timeout (NUBES_LOCAL_TIMEOUT_MS)",
             self.config.timeout.as_millis()
-        ))
+        )
     }
 
     /// Refuses new events once shutdown has begun (`503`), so nothing is

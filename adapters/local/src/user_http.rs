@@ -7,14 +7,22 @@ use std::time::SystemTime;
 
 use axum::body::Body as AxumBody;
 use axum::response::Response;
-use futures_util::future::BoxFuture;
+use futures_util::FutureExt as _;
+use futures_util::future::Map;
 use http::Request;
-use nubes_core::{Body, CancellationToken, Context, Provider, TraceContext, TriggerKind, deadline};
+use nubes_core::{
+    Body, CancellationToken, Context, HttpDispatch, HttpTimeout, Provider, TraceContext,
+    TriggerKind,
+};
 use tower::Service;
 
 use crate::runtime::SharedRuntime;
 
 static X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
+
+/// The app's answer as the server takes it: no box beyond the one
+/// [`HttpDispatch`] holds.
+type Answer = Map<HttpDispatch, fn(http::Response<Body>) -> Result<Response, Infallible>>;
 
 /// The fallback service of the local router.
 #[derive(Clone)]
@@ -23,19 +31,26 @@ pub(crate) struct UserHttp {
     /// The runtime's shutdown token, shared once so that each request's
     /// `Context` holds a reference count rather than a clone of the token.
     shutdown: Arc<CancellationToken>,
+    /// `NUBES_LOCAL_TIMEOUT_MS`, as each request's cut-off.
+    timeout: HttpTimeout,
 }
 
 impl UserHttp {
     pub(crate) fn new(rt: SharedRuntime) -> Self {
         let shutdown = Arc::new(rt.shutdown.clone());
-        UserHttp { rt, shutdown }
+        let timeout = HttpTimeout::new(rt.deadline_margin(), rt.timeout_setting());
+        UserHttp {
+            rt,
+            shutdown,
+            timeout,
+        }
     }
 }
 
 impl Service<Request<AxumBody>> for UserHttp {
     type Response = Response;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+    type Future = Answer;
 
     fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -60,17 +75,8 @@ impl Service<Request<AxumBody>> for UserHttp {
         {
             ctx = ctx.invocation_id(id);
         }
-        let ctx = ctx.build();
-        let deadline = ctx.deadline();
-        let responding = rt.app.dispatch_http(request.map(Body::new), ctx);
-        let rt = rt.clone();
-        Box::pin(async move {
-            let response =
-                deadline::response_within(deadline, rt.deadline_margin(), responding, || {
-                    rt.timed_out()
-                })
-                .await;
-            Ok(response.map(AxumBody::from))
-        })
+        rt.app
+            .dispatch_http_within(request.map(Body::new), ctx.build(), &self.timeout)
+            .map(|response| Ok(response.map(AxumBody::from)))
     }
 }

@@ -5,9 +5,10 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 
 use axum::body::Body as AxumBody;
+use futures_util::future::Either;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body::Body as _;
 use hyper::body::Incoming;
@@ -71,11 +72,16 @@ where
         let timeout = self.config.body_read_timeout;
         let request = request
             .map(|body| AxumBody::new(GuardedBody::new(body, limit, timeout, armed.clone())));
-        GuardFuture::Serving {
-            call: self.inner.clone().oneshot(request),
-            armed,
-            limit,
-        }
+        // The adapters' services are always ready: calling at once saves
+        // moving the request into a `Oneshot` and out again. A service that
+        // is not ready yet is waited for as usual.
+        let mut inner = self.inner.clone();
+        let call = match inner.poll_ready(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(())) => Either::Left(inner.call(request)),
+            Poll::Ready(Err(never)) => match never {},
+            Poll::Pending => Either::Right(inner.oneshot(request)),
+        };
+        GuardFuture::Serving { call, armed, limit }
     }
 }
 
@@ -89,7 +95,7 @@ pin_project_lite::pin_project! {
         Refused { response: Option<Response<AxumBody>> },
         Serving {
             #[pin]
-            call: Oneshot<S, Request<AxumBody>>,
+            call: Either<S::Future, Oneshot<S, Request<AxumBody>>>,
             armed: Option<Armed>,
             limit: u64,
         },
