@@ -10,13 +10,19 @@ Peak RSS (VmHWM) after BENCH_REQUESTS (10000) requests of `GET /hello/x` (wrk,
 HTTP targets) or invocations of an HTTP API v2 `GET /hello/x` event (Lambda
 driver, aws and the lambda_http baseline).
 
-Environment: SIZE_TARGETS (local,aws,gcp,azure), BENCH_REQUESTS, QUICK=1.
+Cold start of the same binaries: exec to the first 200 (HTTP targets, against
+hello-axum) or to the first `GET /next` (aws, against hello-lambda-http),
+medians of BENCH_STARTS (20) interleaved starts.
+
+Environment: SIZE_TARGETS (local,aws,gcp,azure), BENCH_REQUESTS, BENCH_STARTS, QUICK=1.
 """
 import os
 import re
 import shutil
 import subprocess
+import statistics
 import tempfile
+import time
 
 import http_bench as hb
 import lambda_bench as lb
@@ -27,6 +33,7 @@ ROOT = os.path.join(HERE, "..")
 QUICK = os.environ.get("QUICK") == "1"
 TARGETS = os.environ.get("SIZE_TARGETS", "local,aws,gcp,azure").split(",")
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "10000"))
+STARTS = int(os.environ.get("BENCH_STARTS", "5" if QUICK else "20"))
 
 
 def size_profile():
@@ -75,8 +82,7 @@ def build_all(workdir):
     return binaries
 
 
-def http_peak_rss(binary, target, workdir):
-    port = hb.free_port()
+def http_env(target, port, workdir):
     env = dict(os.environ, RUST_LOG="error", PORT=str(port), NUBES_HOST="127.0.0.1",
                NUBES_LOCAL_DIR=os.path.join(workdir, f"data-{target}"))
     if target in ("local", "gcp", "azure"):
@@ -85,6 +91,47 @@ def http_peak_rss(binary, target, workdir):
         env["K_SERVICE"] = "bench"
     if target == "azure":
         env["FUNCTIONS_CUSTOMHANDLER_PORT"] = str(port)
+    return env
+
+
+def http_start_ms(binary, target, workdir):
+    """Exec → first 200 of `GET /hello/x`, in milliseconds."""
+    port = hb.free_port()
+    env = http_env(target, port, workdir)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        t1 = sb.first_200(port, proc)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    return (t1 - t0) * 1000
+
+
+def lambda_start_ms(binary, workdir):
+    """Exec → first `GET /next`, in milliseconds (the Lambda driver's `start`)."""
+    return lb.driver("start", "--bin", binary, "--log", os.path.join(workdir, "starts.log"))["start_ms"]
+
+
+def start_ms(name, binary, workdir):
+    if name in ("aws", "hello-lambda-http"):
+        return lambda_start_ms(binary, workdir)
+    return http_start_ms(binary, name if name in TARGETS else "axum", workdir)
+
+
+def cold_starts(binaries, workdir):
+    """Interleaved starts (A B A B …) of every target and both baselines."""
+    names = [*TARGETS, "hello-lambda-http", "hello-axum"]
+    runs = {name: [] for name in names}
+    for _ in range(STARTS):
+        for name in names:
+            runs[name].append(start_ms(name, binaries[name], workdir))
+    return runs
+
+
+def http_peak_rss(binary, target, workdir):
+    port = hb.free_port()
+    env = http_env(target, port, workdir)
     proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         hb.wait_ready(port, proc)
@@ -126,6 +173,20 @@ def main():
         print(f"| {label} | {sizes[name] / 1024:.0f} | {over:.3f}{flag} | {sizes[name] / axum:.3f} | {rss:.1f} |")
         if done < REQUESTS:
             print(f"warning: {name}: only {done} of {REQUESTS} requests answered 200")
+    runs = cold_starts(binaries, workdir)
+    print()
+    print(f"cold start of the same binaries: exec to first 200 (HTTP) or first `GET /next` (Lambda), "
+          f"median of {STARTS} interleaved starts; ratio against the raw baseline of the same kind "
+          "(HTTP targets: hello-axum; aws: hello-lambda-http); budget: <= 1.10 and < 10 ms")
+    print()
+    print("| binary | start p50 ms | start min ms | baseline | ratio |")
+    print("|---|---:|---:|---|---:|")
+    for name in [*TARGETS, "hello-lambda-http", "hello-axum"]:
+        base = "hello-lambda-http" if name in ("aws", "hello-lambda-http") else "hello-axum"
+        med = statistics.median(runs[name])
+        ratio = med / statistics.median(runs[base])
+        label = f"hello ({name})" if name in TARGETS else name
+        print(f"| {label} | {med:.2f} | {min(runs[name]):.2f} | {base} | {ratio:.3f} |")
 
 
 if __name__ == "__main__":

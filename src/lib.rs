@@ -24,7 +24,9 @@
 //! # Choosing the platform
 //!
 //! Cargo features decide what is compiled: `local` (default), `aws`, `gcp`,
-//! `azure`. The environment decides what runs: `AWS_LAMBDA_RUNTIME_API` → AWS
+//! `azure`; `gcp-pubsub-pull` adds the Pub/Sub pull worker, `gcp-push-auth`
+//! in-process verification of Pub/Sub push tokens (without it, Cloud Run's IAM
+//! invoker check guards the event paths), `redis` the Redis idempotency store. The environment decides what runs: `AWS_LAMBDA_RUNTIME_API` → AWS
 //! Lambda, `FUNCTIONS_CUSTOMHANDLER_PORT` → Azure Functions, `K_SERVICE` →
 //! Cloud Run, otherwise the local runner. `NUBES_PLATFORM=local|aws|gcp|azure`
 //! overrides the detection. `NUBES_DESCRIBE=1` prints the app's description

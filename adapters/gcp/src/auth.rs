@@ -4,26 +4,50 @@
 //! The token's signature is checked against Google's JWKS (fetched on first
 //! use, cached, fetched again when a token names an unknown key id, at most
 //! once per `refresh_interval` so forged key ids cannot hammer Google), then
-//! its issuer, audience, expiry and signer (service-account email).
+//! its issuer, audience, expiry (and `nbf` / `iat`, 30 s leeway) and signer
+//! (service-account email). Only RS256 is accepted ([`crate::jwt`]).
+//!
+//! Built with the `push-auth` feature; without it, `auth_unavailable.rs`
+//! takes this module's place and refuses to start when verification is asked for.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
+use axum::response::Response;
 use http::{HeaderMap, StatusCode, header};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use nubes_core::Error;
-use serde::Deserialize;
 use tokio::sync::{Mutex, RwLock};
 
 use crate::PushAuthConfig;
 use crate::jwks::JwksClient;
+use crate::jwt::{self, Claims, Expectations, PublicKey};
+use crate::reply;
+
+/// Seconds of clock skew tolerated on `exp`, `nbf` and `iat`.
+const LEEWAY_SECS: u64 = 30;
+
+/// `Ok` when no verifier is configured or the delivery's token passes;
+/// otherwise the refusal (logged) as the reply to send.
+pub(crate) async fn authorize(
+    verifier: Option<&Verifier>,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
+    let Some(verifier) = verifier else {
+        return Ok(());
+    };
+    verifier.verify(headers).await.map(|_| ()).map_err(|refusal| {
+        tracing::warn!(status = refusal.status.as_u16(), error = %refusal.error, "refused an event delivery");
+        reply::error(refusal.status, &refusal.error)
+    })
+}
 
 /// Why a delivery was refused: `401` (no or bad token), `403` (a valid token
 /// from a signer that is not allowed) or `503` (the keys could not be fetched).
 #[derive(Debug)]
-pub(crate) struct Refusal {
-    pub(crate) status: StatusCode,
-    pub(crate) error: Error,
+struct Refusal {
+    status: StatusCode,
+    error: Error,
 }
 
 impl Refusal {
@@ -35,21 +59,11 @@ impl Refusal {
     }
 }
 
-/// The claims of a Google-signed ID token that nubes checks.
-#[derive(Debug, Deserialize)]
-pub(crate) struct Claims {
-    #[serde(default)]
-    pub(crate) email: Option<String>,
-    #[serde(default)]
-    pub(crate) email_verified: Option<bool>,
-}
-
 /// Checks bearer tokens against a cached key set.
 pub(crate) struct Verifier {
     config: PushAuthConfig,
-    validation: Validation,
     jwks: JwksClient,
-    keys: RwLock<HashMap<String, DecodingKey>>,
+    keys: RwLock<HashMap<String, Arc<PublicKey>>>,
     /// Serialises fetches and remembers when the last one happened.
     last_fetch: Mutex<Option<Instant>>,
 }
@@ -57,14 +71,8 @@ pub(crate) struct Verifier {
 impl Verifier {
     pub(crate) fn new(config: PushAuthConfig) -> Result<Self, Error> {
         let jwks = JwksClient::new(&config.jwks_url)?;
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_audience(&config.audiences);
-        validation.set_issuer(&config.issuers);
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        validation.leeway = 30;
         Ok(Verifier {
             config,
-            validation,
             jwks,
             keys: RwLock::new(HashMap::new()),
             last_fetch: Mutex::new(None),
@@ -72,23 +80,17 @@ impl Verifier {
     }
 
     /// Verifies the `Authorization: Bearer …` token of a delivery.
-    pub(crate) async fn verify(&self, headers: &HeaderMap) -> Result<Claims, Refusal> {
-        let token = bearer(headers)?;
-        let head = jsonwebtoken::decode_header(token)
-            .map_err(|e| Refusal::unauthorized(format!("the bearer token is not a JWT: {e}")))?;
-        if head.alg != Algorithm::RS256 {
-            return Err(Refusal::unauthorized(format!(
-                "the token is signed with {:?}; Google signs with RS256",
-                head.alg
-            )));
-        }
-        let kid = head
-            .kid
-            .ok_or_else(|| Refusal::unauthorized("the token names no signing key (`kid`)"))?;
-        let key = self.key(&kid).await?;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
-            .map_err(|e| Refusal::unauthorized(format!("the token was rejected: {e}")))?;
-        let claims = data.claims;
+    async fn verify(&self, headers: &HeaderMap) -> Result<Claims, Refusal> {
+        let token = jwt::parse(bearer(headers)?).map_err(Refusal::unauthorized)?;
+        let key = self.key(&token.kid).await?;
+        let expect = Expectations {
+            audiences: &self.config.audiences,
+            issuers: &self.config.issuers,
+            leeway: LEEWAY_SECS,
+        };
+        let claims = token
+            .verify(&key, &expect, SystemTime::now())
+            .map_err(Refusal::unauthorized)?;
         if !self.config.service_accounts.is_empty() {
             let allowed = claims.email_verified != Some(false)
                 && claims
@@ -109,7 +111,7 @@ impl Verifier {
     }
 
     /// The key `kid`, fetching the key set when it is unknown.
-    async fn key(&self, kid: &str) -> Result<DecodingKey, Refusal> {
+    async fn key(&self, kid: &str) -> Result<Arc<PublicKey>, Refusal> {
         if let Some(key) = self.keys.read().await.get(kid) {
             return Ok(key.clone());
         }
@@ -131,24 +133,22 @@ impl Verifier {
         key.ok_or_else(|| Refusal::unauthorized(format!("unknown signing key `{kid}`")))
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, Refusal> {
+    async fn fetch(&self) -> Result<HashMap<String, Arc<PublicKey>>, Refusal> {
         let unavailable = |message: String| Refusal {
             status: StatusCode::SERVICE_UNAVAILABLE,
             error: Error::platform(message),
         };
         let url = self.jwks.url();
-        let set =
-            self.jwks.fetch().await.map_err(|e| {
-                unavailable(format!("fetching Google's signing keys from {url}: {e}"))
-            })?;
-        let mut keys = HashMap::new();
-        for jwk in &set.keys {
-            let (Some(kid), Ok(key)) = (jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk))
-            else {
-                continue;
-            };
-            keys.insert(kid, key);
-        }
+        let keys = self
+            .jwks
+            .fetch()
+            .await
+            .and_then(|document| jwt::rs256_keys(&document))
+            .map_err(|e| unavailable(format!("fetching Google's signing keys from {url}: {e}")))?;
+        let keys: HashMap<_, _> = keys
+            .into_iter()
+            .map(|(kid, key)| (kid, Arc::new(key)))
+            .collect();
         tracing::debug!(keys = keys.len(), %url, "fetched OIDC signing keys");
         Ok(keys)
     }

@@ -42,7 +42,9 @@ pub struct GcpConfig {
     /// pull worker's subscription names.
     pub project_id: Option<String>,
     /// Verification of the OIDC tokens on event deliveries; `None` leaves
-    /// event paths open (rely on Cloud Run IAM instead).
+    /// event paths open (rely on Cloud Run IAM instead). Needs the
+    /// `push-auth` feature: without it, `Some` makes [`start`](crate::start)
+    /// fail with a [`Config`](nubes_core::ErrorKind::Config) error.
     pub push_auth: Option<PushAuthConfig>,
     /// Pull worker settings (`NUBES_GCP_MODE=pull`).
     pub pull: PullConfig,
@@ -57,6 +59,8 @@ pub struct GcpConfig {
 /// Enabled by `NUBES_GCP_PUSH_AUDIENCE` (comma-separated audiences, usually the
 /// service URL); `NUBES_GCP_PUSH_SERVICE_ACCOUNTS` (comma-separated emails)
 /// restricts the signer; `NUBES_GCP_JWKS_URL` overrides Google's key set URL.
+/// Verifying needs the `push-auth` feature (nubes' `gcp-push-auth`); a build
+/// without it refuses these variables rather than ignore them.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct PushAuthConfig {
@@ -178,24 +182,32 @@ impl GcpConfig {
         .iter()
         .find_map(|name| get(name))
         .map(|p| p.trim().to_owned());
+        refuse_unbuilt_push_auth(get, cfg!(feature = "push-auth"))?;
         let audiences = list(get("NUBES_GCP_PUSH_AUDIENCE"));
         let service_accounts = list(get("NUBES_GCP_PUSH_SERVICE_ACCOUNTS"));
-        let push_auth = match (audiences.is_empty(), service_accounts.is_empty()) {
-            (true, true) => None,
-            (true, false) => {
-                return Err(Error::config(
-                    "NUBES_GCP_PUSH_SERVICE_ACCOUNTS is set but NUBES_GCP_PUSH_AUDIENCE is not: \
-                     set the audience the push tokens are minted for (usually the service URL)",
-                ));
+        let jwks_url = get("NUBES_GCP_JWKS_URL");
+        let push_auth = if audiences.is_empty() {
+            // Fail closed: a signer or key set without an audience would
+            // otherwise leave the event paths open while looking configured.
+            let orphan = if !service_accounts.is_empty() {
+                Some("NUBES_GCP_PUSH_SERVICE_ACCOUNTS")
+            } else {
+                jwks_url.as_ref().map(|_| "NUBES_GCP_JWKS_URL")
+            };
+            if let Some(variable) = orphan {
+                return Err(Error::config(format!(
+                    "{variable} is set but NUBES_GCP_PUSH_AUDIENCE is not: set the audience \
+                     the push tokens are minted for (usually the service URL)"
+                )));
             }
-            (false, _) => {
-                let mut auth = PushAuthConfig::new(String::new(), service_accounts);
-                auth.audiences = audiences;
-                if let Some(url) = get("NUBES_GCP_JWKS_URL") {
-                    auth.jwks_url = url.trim().to_owned();
-                }
-                Some(auth)
+            None
+        } else {
+            let mut auth = PushAuthConfig::new(String::new(), service_accounts);
+            auth.audiences = audiences;
+            if let Some(url) = jwks_url {
+                auth.jwks_url = url.trim().to_owned();
             }
+            Some(auth)
         };
         let mode = match get("NUBES_GCP_MODE").map(|m| m.trim().to_ascii_lowercase()) {
             None => Mode::Push,
@@ -283,6 +295,39 @@ impl GcpConfig {
     }
 }
 
+/// The variables that ask for in-process verification of push tokens.
+const PUSH_AUTH_VARIABLES: [&str; 3] = [
+    "NUBES_GCP_PUSH_AUDIENCE",
+    "NUBES_GCP_PUSH_SERVICE_ACCOUNTS",
+    "NUBES_GCP_JWKS_URL",
+];
+
+/// Fails closed when the environment asks for push verification that this
+/// binary cannot do (`built` is whether the `push-auth` feature is compiled
+/// in): pushes must never be accepted unverified because a feature was off.
+fn refuse_unbuilt_push_auth(
+    get: impl Fn(&str) -> Option<String>,
+    built: bool,
+) -> Result<(), Error> {
+    if built {
+        return Ok(());
+    }
+    match PUSH_AUTH_VARIABLES.iter().find(|name| get(name).is_some()) {
+        Some(name) => Err(push_auth_not_built(&format!("{name} is set"))),
+        None => Ok(()),
+    }
+}
+
+/// The error of a binary asked to verify push tokens without the code to.
+pub(crate) fn push_auth_not_built(what: &str) -> Error {
+    Error::config(format!(
+        "{what}, but this binary was built without in-process verification of push \
+         tokens: enable the `gcp-push-auth` feature of nubes (features = [\"gcp-push-auth\"]), \
+         or unset {} and rely on Cloud Run's IAM invoker check (--no-allow-unauthenticated)",
+        PUSH_AUTH_VARIABLES.join(", ")
+    ))
+}
+
 fn list(value: Option<String>) -> Vec<String> {
     value
         .map(|v| {
@@ -333,16 +378,11 @@ mod tests {
     }
 
     #[test]
-    fn push_auth_and_pull_settings_are_read() {
+    fn pull_settings_are_read() {
         let c = from(&[
             ("PORT", "9000"),
             ("NUBES_HOST", "127.0.0.1"),
             ("GOOGLE_CLOUD_PROJECT", "p1"),
-            ("NUBES_GCP_PUSH_AUDIENCE", "https://svc.run.app"),
-            (
-                "NUBES_GCP_PUSH_SERVICE_ACCOUNTS",
-                "a@p1.iam.gserviceaccount.com, b@x",
-            ),
             ("NUBES_GCP_MODE", "pull"),
             ("PUBSUB_EMULATOR_HOST", "127.0.0.1:8085"),
             ("NUBES_GCP_SUBSCRIPTIONS", "orders=orders-sub"),
@@ -350,10 +390,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.port, 9000);
         assert_eq!(c.project_id.as_deref(), Some("p1"));
-        let auth = c.push_auth.unwrap();
-        assert_eq!(auth.audiences, ["https://svc.run.app"]);
-        assert_eq!(auth.service_accounts.len(), 2);
-        assert_eq!(auth.jwks_url, GOOGLE_JWKS_URL);
+        assert!(c.push_auth.is_none());
         assert_eq!(c.pull.mode, Mode::Pull);
         assert_eq!(c.pull.endpoint.as_deref(), Some("http://127.0.0.1:8085"));
         assert!(c.pull.anonymous);
@@ -361,6 +398,86 @@ mod tests {
             c.pull.subscriptions,
             [("orders".into(), "orders-sub".into())]
         );
+    }
+
+    #[cfg(feature = "push-auth")]
+    #[test]
+    fn push_auth_settings_are_read() {
+        let c = from(&[
+            ("NUBES_GCP_PUSH_AUDIENCE", "https://svc.run.app"),
+            (
+                "NUBES_GCP_PUSH_SERVICE_ACCOUNTS",
+                "a@p1.iam.gserviceaccount.com, b@x",
+            ),
+        ])
+        .unwrap();
+        let auth = c.push_auth.unwrap();
+        assert_eq!(auth.audiences, ["https://svc.run.app"]);
+        assert_eq!(auth.service_accounts.len(), 2);
+        assert_eq!(auth.jwks_url, GOOGLE_JWKS_URL);
+        let c = from(&[
+            ("NUBES_GCP_PUSH_AUDIENCE", "a, b"),
+            ("NUBES_GCP_JWKS_URL", " http://127.0.0.1:1/certs "),
+        ])
+        .unwrap();
+        let auth = c.push_auth.unwrap();
+        assert_eq!(auth.audiences, ["a", "b"]);
+        assert!(auth.service_accounts.is_empty());
+        assert_eq!(auth.jwks_url, "http://127.0.0.1:1/certs");
+    }
+
+    /// A signer or key set without an audience is refused, not ignored.
+    #[test]
+    fn push_auth_without_an_audience_is_refused() {
+        for name in ["NUBES_GCP_PUSH_SERVICE_ACCOUNTS", "NUBES_GCP_JWKS_URL"] {
+            let err = from(&[(name, "x")]).unwrap_err();
+            assert_eq!(err.kind(), nubes_core::ErrorKind::Config);
+            let message = err.to_string();
+            assert!(message.contains(name), "{message}");
+            if cfg!(feature = "push-auth") {
+                assert!(
+                    message.contains("NUBES_GCP_PUSH_AUDIENCE is not"),
+                    "{message}"
+                );
+            } else {
+                assert!(message.contains("`gcp-push-auth` feature"), "{message}");
+            }
+        }
+    }
+
+    /// Fail closed: a build without the verifier refuses every push-auth
+    /// variable (checked here with `built = false` in every build, so the
+    /// all-features CI covers it too).
+    #[test]
+    fn push_auth_variables_need_the_feature() {
+        for name in PUSH_AUTH_VARIABLES {
+            let lookup = |n: &str| (n == name).then(|| "https://svc.run.app".to_owned());
+            let err = refuse_unbuilt_push_auth(lookup, false).unwrap_err();
+            assert_eq!(err.kind(), nubes_core::ErrorKind::Config);
+            let message = err.to_string();
+            assert!(message.contains(&format!("{name} is set")), "{message}");
+            assert!(
+                message.contains("`gcp-push-auth` feature of nubes"),
+                "{message}"
+            );
+            assert!(refuse_unbuilt_push_auth(lookup, true).is_ok());
+        }
+        assert!(refuse_unbuilt_push_auth(|_| None, false).is_ok());
+    }
+
+    /// The same, through `from_lookup`, in a build without the feature.
+    #[cfg(not(feature = "push-auth"))]
+    #[test]
+    fn a_build_without_push_auth_refuses_the_audience() {
+        let err = from(&[("NUBES_GCP_PUSH_AUDIENCE", "https://svc.run.app")]).unwrap_err();
+        assert_eq!(err.kind(), nubes_core::ErrorKind::Config);
+        assert!(
+            err.to_string()
+                .contains("NUBES_GCP_PUSH_AUDIENCE is set, but this binary was built without"),
+            "{err}"
+        );
+        // Blank values are unset, as everywhere else.
+        assert!(from(&[("NUBES_GCP_PUSH_AUDIENCE", " ")]).is_ok());
     }
 
     #[test]

@@ -14,9 +14,12 @@
 //! - Replies: handled → `204`; failed permanently → `200` (acknowledged,
 //!   logged); failed → `500` so the platform redelivers; malformed → `400`
 //!   with a JSON error; too large → `413`; shutting down → `503`.
-//! - With `NUBES_GCP_PUSH_AUDIENCE` (and `NUBES_GCP_PUSH_SERVICE_ACCOUNTS`)
-//!   every event delivery must carry a Google-signed OIDC token
-//!   (`401` / `403` otherwise); the app's own routes are not affected.
+//! - With the `push-auth` feature (nubes' `gcp-push-auth`) and
+//!   `NUBES_GCP_PUSH_AUDIENCE` (and `NUBES_GCP_PUSH_SERVICE_ACCOUNTS`) every
+//!   event delivery must carry a Google-signed OIDC token (`401` / `403`
+//!   otherwise); the app's own routes are not affected. Without the feature
+//!   those variables are a startup error, never silently ignored; Cloud Run's
+//!   IAM invoker check (`--no-allow-unauthenticated`) then guards the service.
 //! - `NUBES_GCP_MODE=pull` (feature `pubsub-pull`) also pulls each queue
 //!   trigger's subscription with bounded concurrency.
 //! - Logs are Cloud Logging JSON ([`CloudLogging`]); SIGTERM drains in-flight
@@ -36,12 +39,19 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "push-auth")]
+mod auth;
+#[cfg(not(feature = "push-auth"))]
+#[path = "auth_unavailable.rs"]
 mod auth;
 mod config;
 mod event;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "push-auth")]
 mod jwks;
+#[cfg(feature = "push-auth")]
+mod jwt;
 mod logging;
 pub mod manifest;
 mod metadata;

@@ -238,17 +238,7 @@ fn refuse_when_stopping(rt: &SharedRuntime) -> Option<Response> {
 }
 
 async fn authorize(rt: &SharedRuntime, headers: &HeaderMap) -> Result<(), Response> {
-    let Some(verifier) = &rt.verifier else {
-        return Ok(());
-    };
-    verifier
-        .verify(headers)
-        .await
-        .map(|_| ())
-        .map_err(|refusal| {
-            tracing::warn!(status = refusal.status.as_u16(), error = %refusal.error, "refused an event delivery");
-            reply::error(refusal.status, &refusal.error)
-        })
+    crate::auth::authorize(rt.verifier.as_ref(), headers).await
 }
 
 /// The whole body, or `413` past the limit.

@@ -36,7 +36,12 @@ impl Key {
     }
 
     fn sign(&self, kid: &str, claims: &Value) -> String {
-        let mut header = Header::new(Algorithm::RS256);
+        self.sign_with(Algorithm::RS256, kid, claims)
+    }
+
+    /// Signed with this (RSA) key, but with another algorithm.
+    fn sign_with(&self, alg: Algorithm, kid: &str, claims: &Value) -> String {
+        let mut header = Header::new(alg);
         header.kid = Some(kid.to_owned());
         jsonwebtoken::encode(
             &header,
@@ -44,6 +49,19 @@ impl Key {
             &EncodingKey::from_rsa_pem(&self.pem).unwrap(),
         )
         .unwrap()
+    }
+
+    /// A genuine RS256 signature over any header (JSON text) and claims.
+    fn sign_raw(&self, header: &str, claims: &Value) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let key = EncodingKey::from_rsa_pem(&self.pem).unwrap();
+        let signature =
+            jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256).unwrap();
+        format!("{input}.{signature}")
     }
 }
 
@@ -445,7 +463,116 @@ fn forgeries(a: &Key, b: &Key) -> Vec<(&'static str, Option<String>, u16)> {
             403,
         ),
         ("no email", bearer(a.sign("k1", &without("email"))), 403),
+        // Only RS256: the right key with another RSA algorithm is refused too.
+        (
+            "RS384",
+            bearer(a.sign_with(Algorithm::RS384, "k1", &good)),
+            401,
+        ),
+        (
+            "RS512",
+            bearer(a.sign_with(Algorithm::RS512, "k1", &good)),
+            401,
+        ),
+        (
+            "PS256",
+            bearer(a.sign_with(Algorithm::PS256, "k1", &good)),
+            401,
+        ),
+        (
+            "critical header extension",
+            bearer(a.sign_raw(
+                r#"{"alg":"RS256","kid":"k1","crit":["b64"],"b64":false}"#,
+                &good,
+            )),
+            401,
+        ),
+        (
+            "four parts",
+            bearer(format!("{valid}.{}", valid.rsplit('.').next().unwrap())),
+            401,
+        ),
+        (
+            "not valid for two minutes (nbf)",
+            bearer(a.sign("k1", &with("nbf", json!(now() + 120)))),
+            401,
+        ),
+        (
+            "issued two minutes from now (iat)",
+            bearer(a.sign("k1", &with("iat", json!(now() + 120)))),
+            401,
+        ),
+        (
+            "expiry not a number",
+            bearer(a.sign("k1", &with("exp", json!((now() + 3600).to_string())))),
+            401,
+        ),
+        (
+            "audience list without ours",
+            bearer(a.sign("k1", &with("aud", json!(["https://other.run.app", "x"])))),
+            401,
+        ),
+        (
+            "issuer with another scheme",
+            bearer(a.sign("k1", &with("iss", json!("http://accounts.google.com")))),
+            401,
+        ),
     ]
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Tokens that differ from the usual in ways Google's tokens may (clock skew
+/// within the 30 s leeway, an audience list, the issuer without scheme) are
+/// accepted.
+#[tokio::test]
+async fn tokens_within_the_rules_are_accepted() {
+    let Some((a, _)) = keys_or_skip() else { return };
+    let jwks = jwks(json!({"keys": [a.jwk("k1")]})).await;
+    let (server, seen) = serve(auth_config(&jwks.url)).await;
+    let good = claims(AUDIENCE, PUSHER, 3600);
+    let with = |field: &str, value: Value| {
+        let mut c = good.clone();
+        c[field] = value;
+        c
+    };
+    let cases = [
+        (
+            "expired 10 s ago, within the leeway",
+            with("exp", json!(now() - 10)),
+        ),
+        ("valid 10 s from now (nbf)", with("nbf", json!(now() + 10))),
+        ("issued 10 s from now (iat)", with("iat", json!(now() + 10))),
+        (
+            "audience list with ours",
+            with("aud", json!(["https://other.run.app", AUDIENCE])),
+        ),
+        (
+            "issuer without scheme",
+            with("iss", json!("accounts.google.com")),
+        ),
+        ("no email_verified claim", {
+            let mut c = good.clone();
+            c.as_object_mut().unwrap().remove("email_verified");
+            c
+        }),
+        (
+            "fractional expiry",
+            with("exp", json!(now() as f64 + 3600.5)),
+        ),
+    ];
+    for (what, claims) in &cases {
+        let res = push(
+            &server.url(),
+            Some(format!("Bearer {}", a.sign("k1", claims))),
+        )
+        .await;
+        assert_eq!(res.status(), 204, "{what}: {}", res.text().await.unwrap());
+    }
+    assert_eq!(seen.take().len(), cases.len());
+    server.shutdown().await.unwrap();
 }
 
 /// Counts handler runs of every kind.

@@ -76,7 +76,7 @@ impl Service<Request<AxumBody>> for UserHttp {
             ctx = ctx.invocation_id(id);
         }
         rt.app
-            .dispatch_http_within(request.map(Body::new), ctx.build(), &self.timeout)
+            .dispatch_http_within(request.map(Body::from), ctx.build(), &self.timeout)
             .map(|response| Ok(response.map(AxumBody::from)))
     }
 }

@@ -44,6 +44,13 @@ pub struct ManifestOptions {
     /// The account Pub/Sub, Eventarc and Cloud Scheduler sign their calls as;
     /// default `nubes-invoker@<project>.iam.gserviceaccount.com`.
     pub invoker_service_account: Option<String>,
+    /// True when the binary is built with nubes' `gcp-push-auth` feature:
+    /// `triggers.sh` then sets `NUBES_GCP_PUSH_AUDIENCE` and
+    /// `NUBES_GCP_PUSH_SERVICE_ACCOUNTS` so the binary verifies every event
+    /// delivery's token itself. Default false: the script leaves them unset
+    /// (a binary without the feature refuses to start with them) and event
+    /// deliveries rely on Cloud Run's IAM invoker check.
+    pub push_auth: bool,
     /// The account the service runs as, if not the default compute account.
     pub runtime_service_account: Option<String>,
     /// The storage notifications each bucket trigger subscribes to.
@@ -69,6 +76,7 @@ impl ManifestOptions {
             project: "my-project".to_owned(),
             region: "europe-west1".to_owned(),
             invoker_service_account: None,
+            push_auth: false,
             runtime_service_account: None,
             storage_actions: vec![StorageAction::Created, StorageAction::Deleted],
             ack_deadline_seconds: 60,

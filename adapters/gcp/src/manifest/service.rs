@@ -12,7 +12,12 @@ pub(super) fn yaml(o: &ManifestOptions) -> String {
     );
     let _ = writeln!(
         y,
-        "# The push audience and signer are set by triggers.sh once the URL is known."
+        "{}",
+        if o.push_auth {
+            "# The push audience and signer are set by triggers.sh once the URL is known."
+        } else {
+            "# Event deliveries rely on Cloud Run's IAM invoker check: keep the service private."
+        }
     );
     let _ = writeln!(y, "apiVersion: serving.knative.dev/v1");
     let _ = writeln!(y, "kind: Service");

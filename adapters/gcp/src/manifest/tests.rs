@@ -23,8 +23,48 @@ fn echo_app() -> AppDescription {
 
 fn options() -> ManifestOptions {
     let mut o = ManifestOptions::new("echo", "echo");
-    o.features = vec!["gcp".into()];
+    o.features = vec!["gcp".into(), "nubes/gcp-push-auth".into()];
+    o.push_auth = true;
     o
+}
+
+/// A binary without `gcp-push-auth` would refuse to start with the push-auth
+/// variables: by default the script leaves them unset and says how to set them.
+#[test]
+fn push_auth_variables_are_set_only_for_a_binary_that_verifies() {
+    let set = r#"--update-env-vars "NUBES_GCP_PUSH_AUDIENCE=$URL"#;
+    let on = generate(&echo_app(), &options()).unwrap().triggers_script;
+    let line = on.lines().find(|l| l.contains(set)).unwrap();
+    assert!(line.starts_with("  --update-env-vars"), "{line}");
+    assert!(on.contains("must be built with nubes' `gcp-push-auth`"));
+    let mut default = ManifestOptions::new("echo", "echo");
+    default.features = vec!["gcp".into()];
+    let off = generate(&echo_app(), &default).unwrap().triggers_script;
+    let line = off.lines().find(|l| l.contains(set)).unwrap();
+    assert!(line.starts_with("#"), "only as a comment: {line}");
+    assert!(off.contains("--no-allow-unauthenticated"));
+    assert!(
+        off.lines()
+            .filter(|l| !l.starts_with('#'))
+            .all(|l| !l.contains("NUBES_GCP_PUSH")),
+        "{off}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("triggers.sh");
+    std::fs::write(&path, &off).unwrap();
+    let bash = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(
+        bash.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bash.stderr)
+    );
+    // The subscriptions, triggers and jobs still sign their calls as INVOKER.
+    assert!(
+        off.contains(r#"--push-auth-service-account "$INVOKER" --push-auth-token-audience "$URL""#)
+    );
+    assert!(
+        off.contains(r#"--oidc-service-account-email "$INVOKER" --oidc-token-audience "$URL""#)
+    );
 }
 
 #[test]

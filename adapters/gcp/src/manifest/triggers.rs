@@ -34,15 +34,16 @@ if ! gcloud iam service-accounts describe "$INVOKER" --project "$PROJECT" >/dev/
 fi
 gcloud run services add-iam-policy-binding "$SERVICE" --project "$PROJECT" --region "$REGION" \
   --member "serviceAccount:$INVOKER" --role roles/run.invoker >/dev/null
-
-# Event deliveries must carry an OIDC token for the service URL, signed as INVOKER.
-gcloud run services update "$SERVICE" --project "$PROJECT" --region "$REGION" \
-  --update-env-vars "NUBES_GCP_PUSH_AUDIENCE=$URL,NUBES_GCP_PUSH_SERVICE_ACCOUNTS=$INVOKER"
 "#,
         project = o.project,
         region = o.region,
         service = o.service,
     );
+    s.push_str(if o.push_auth {
+        PUSH_AUTH_ON
+    } else {
+        PUSH_AUTH_OFF
+    });
     for wiring in plan {
         match wiring {
             Wiring::Queue(name) => queue(&mut s, o, name),
@@ -52,6 +53,26 @@ gcloud run services update "$SERVICE" --project "$PROJECT" --region "$REGION" \
     }
     s
 }
+
+/// The binary verifies the tokens itself (built with `gcp-push-auth`).
+const PUSH_AUTH_ON: &str = r#"
+# Event deliveries must carry an OIDC token for the service URL, signed as INVOKER.
+# The binary verifies it itself: it must be built with nubes' `gcp-push-auth`
+# feature (without it, these variables make it refuse to start).
+gcloud run services update "$SERVICE" --project "$PROJECT" --region "$REGION" \
+  --update-env-vars "NUBES_GCP_PUSH_AUDIENCE=$URL,NUBES_GCP_PUSH_SERVICE_ACCOUNTS=$INVOKER"
+"#;
+
+/// Cloud Run's IAM invoker check verifies the tokens (the default build).
+const PUSH_AUTH_OFF: &str = r#"
+# Event deliveries carry an OIDC token for the service URL, signed as INVOKER;
+# Cloud Run's IAM invoker check verifies it, so keep the service private
+# (--no-allow-unauthenticated). If the service must be public for its own routes,
+# build the binary with nubes' `gcp-push-auth` feature and also run (a binary
+# without that feature refuses to start with these variables):
+#   gcloud run services update "$SERVICE" --project "$PROJECT" --region "$REGION" \
+#     --update-env-vars "NUBES_GCP_PUSH_AUDIENCE=$URL,NUBES_GCP_PUSH_SERVICE_ACCOUNTS=$INVOKER"
+"#;
 
 fn queue(s: &mut String, o: &ManifestOptions, name: &str) {
     let _ = write!(
