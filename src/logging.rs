@@ -38,7 +38,7 @@ where
 }
 
 /// Compact lines, each logged inside an invocation (a handler run by the
-/// local runner) followed by ` invocation_id=… trace_id=…`.
+/// local runner) followed by ` trigger=… invocation_id=… trace_id=…`.
 struct WithInvocation {
     /// For writers that show colours (a terminal).
     ansi: Format<Compact>,
@@ -90,7 +90,12 @@ where
             line.clear();
             inner.format_event(ctx, Writer::new(&mut *line), event)?;
             let body = line.trim_end_matches('\n');
-            write!(writer, "{body} invocation_id={}", current.invocation_id())?;
+            write!(
+                writer,
+                "{body} trigger={} invocation_id={}",
+                current.trigger(),
+                current.invocation_id()
+            )?;
             if let Some(trace_id) = current.trace().trace_id() {
                 write!(writer, " trace_id={trace_id}")?;
             }
@@ -150,7 +155,7 @@ mod tests {
         assert_eq!(lines.len(), 3, "{text}");
         assert!(
             lines[1].ends_with(
-                ": handling order attempt=2 invocation_id=m-1 \
+                ": handling order attempt=2 trigger=orders invocation_id=m-1 \
                  trace_id=4bf92f3577b34da6a3ce929d0e0e4736"
             ),
             "{text}"

@@ -1,5 +1,5 @@
 //! Log lines CloudWatch understands: one JSON object per line with `timestamp`,
-//! `level`, `message`, `requestId`, `traceId`, `xray_trace_id` and `spanId`
+//! `level`, `message`, `requestId`, `trigger`, `traceId`, `xray_trace_id` and `spanId`
 //! (or plain text lines carrying the same ids when `AWS_LAMBDA_LOG_FORMAT=Text`),
 //! filtered by `AWS_LAMBDA_LOG_LEVEL`. The ids come from the invocation running on the
 //! task that logs (never from process environment variables, which
@@ -187,6 +187,7 @@ where
         // invocation, the invocation span's ids.
         if let Some(current) = nubes_core::current_context() {
             line.insert("requestId".into(), current.invocation_id().into());
+            line.insert("trigger".into(), current.trigger().into());
             insert_trace(
                 &mut line,
                 current.trace().trace_id(),

@@ -24,7 +24,7 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// A `tracing_subscriber` event format writing one Cloud Logging JSON object
 /// per line: `severity`, `message`, `time`, `target`, the event's and its
-/// spans' fields, the current invocation's `invocation_id`, `trace_id`,
+/// spans' fields, the current invocation's `trigger`, `invocation_id`, `trace_id`,
 /// `span_id` and `trace_sampled`, and `logging.googleapis.com/trace` /
 /// `…/spanId` / `…/trace_sampled` when the trace id and the project id are
 /// known. Metric entries ([`nubes_core::metrics::log_series`]) carry their
@@ -147,6 +147,7 @@ where
         // not a span says so (the HTTP path opens none).
         if let Some(current) = nubes_core::current_context() {
             let trace = current.trace();
+            fields.insert("trigger".into(), current.trigger().into());
             fields.insert("invocation_id".into(), current.invocation_id().into());
             if let Some(id) = trace.trace_id() {
                 fields.insert("trace_id".into(), id.into());
