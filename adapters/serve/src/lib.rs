@@ -30,6 +30,7 @@
 mod body;
 mod config;
 mod guard;
+mod header_timer;
 mod protocol;
 mod server;
 mod split;

@@ -1,5 +1,6 @@
 //! The accept loop.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use tokio::net::TcpListener;
 use tower::Service;
 
 use crate::guard::Guard;
+use crate::header_timer::ConnectionTimer;
 use crate::protocol::{self, Protocol};
 use crate::{BodyLimit, ServeConfig};
 
@@ -81,9 +83,8 @@ pub async fn serve<S, L>(
             // Small responses go out at once rather than after Nagle's delay.
             let _ = stream.set_nodelay(true);
             let guard = Guard::new(service, limit, config, protocol == Protocol::Http1);
-            let connection = builders
-                .get(protocol)
-                .serve_connection_with_upgrades(TokioIo::new(stream), guard);
+            let builder = builders.for_connection(protocol);
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), guard);
             if let Err(err) = watcher.watch(connection).await {
                 tracing::debug!(error = %err, "connection ended with an error");
             }
@@ -97,15 +98,17 @@ pub async fn serve<S, L>(
 struct Builders {
     http1: Builder<TokioExecutor>,
     http2: Builder<TokioExecutor>,
+    /// HTTP/1.1 connections get a timer of their own (see [`ConnectionTimer`]).
+    header_timer: bool,
 }
 
 impl Builders {
     fn new(config: &ServeConfig) -> Self {
         let mut http1 = Builder::new(TokioExecutor::new()).http1_only();
-        if !config.header_read_timeout.is_zero() {
+        let header_timer = !config.header_read_timeout.is_zero();
+        if header_timer {
             http1
                 .http1()
-                .timer(TokioTimer::new())
                 .header_read_timeout(config.header_read_timeout);
         }
         let mut http2 = Builder::new(TokioExecutor::new()).http2_only();
@@ -114,13 +117,25 @@ impl Builders {
             .http2()
             .timer(TokioTimer::new())
             .enable_connect_protocol();
-        Builders { http1, http2 }
+        Builders {
+            http1,
+            http2,
+            header_timer,
+        }
     }
 
-    fn get(&self, protocol: Protocol) -> &Builder<TokioExecutor> {
+    /// The builder of one connection: HTTP/1.1 connections with a header-read
+    /// timeout get their own [`ConnectionTimer`], which costs one Tokio timer
+    /// per connection instead of one per request.
+    fn for_connection(&self, protocol: Protocol) -> Cow<'_, Builder<TokioExecutor>> {
         match protocol {
-            Protocol::Http1 => &self.http1,
-            Protocol::Http2 => &self.http2,
+            Protocol::Http1 if self.header_timer => {
+                let mut http1 = self.http1.clone();
+                http1.http1().timer(ConnectionTimer::new());
+                Cow::Owned(http1)
+            }
+            Protocol::Http1 => Cow::Borrowed(&self.http1),
+            Protocol::Http2 => Cow::Borrowed(&self.http2),
         }
     }
 }

@@ -67,7 +67,8 @@ pub async fn exchange(addr: SocketAddr, bytes: &[u8], read_for: Duration) -> Exc
 /// header read timeout of `header_timeout` on `method path`: an oversize
 /// `Content-Length` is refused at once, a chunked body past the limit is
 /// refused even though the client then stalls, and a client that stalls in
-/// its headers (or sends nothing) is disconnected after the timeout. Panics
+/// its headers (or sends nothing, or stops after some whole requests on a
+/// keep-alive connection) is disconnected after the timeout. Panics
 /// with the evidence when one does not hold; returns what each probe took.
 pub async fn check_limits(
     addr: SocketAddr,
@@ -121,6 +122,24 @@ pub async fn check_limits(
     // 4. Nothing at all: disconnected too.
     let silent = exchange(addr, b"", header_timeout + slack).await;
     assert!(silent.closed, "silent client: {silent:?}");
+    // 5. Two whole requests on a keep-alive connection, then half a third:
+    //    both answered, then disconnected after the timeout (every head of a
+    //    connection gets the full time, however many came before).
+    let whole = "GET / HTTP/1.1\r\nhost: test\r\n\r\n";
+    let kept = exchange(
+        addr,
+        format!("{whole}{whole}GET / HT").as_bytes(),
+        header_timeout + slack,
+    )
+    .await;
+    assert!(
+        kept.closed && kept.text.matches("HTTP/1.1 ").count() == 2,
+        "keep-alive, then stalled headers: {kept:?}"
+    );
+    assert!(
+        kept.elapsed + Duration::from_millis(50) >= header_timeout,
+        "keep-alive connection closed before the timeout: {kept:?}"
+    );
     LimitFigures {
         declared: declared.elapsed,
         streamed: streamed.elapsed,
