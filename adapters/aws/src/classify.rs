@@ -1,9 +1,11 @@
 //! Which AWS service sent an invocation, from one scan of its JSON.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::failure::InvocationError;
@@ -29,8 +31,11 @@ pub(crate) enum Source {
     Schedule,
 }
 
-/// The top-level fields that tell the sources apart. Everything else is only
-/// skipped over, and `Records` is kept as raw slices for the typed parse.
+/// The top-level fields that tell the sources apart, and the ones an HTTP API
+/// payload 2.0 event is decoded from (so that event is scanned once: see
+/// `http::v2`). Everything else is only skipped over; `Records` and the HTTP
+/// fields are kept as raw slices of the payload, typed only by their decoder,
+/// so classification accepts any JSON in them.
 #[derive(Deserialize)]
 pub(crate) struct Probe<'a> {
     #[serde(rename = "Records", borrow, default)]
@@ -43,13 +48,106 @@ pub(crate) struct Probe<'a> {
     version: Option<Cow<'a, str>>,
     #[serde(rename = "httpMethod", default)]
     http_method: Option<IgnoredAny>,
-    #[serde(rename = "rawPath", default)]
-    raw_path: Option<IgnoredAny>,
+    #[serde(rename = "rawPath", borrow, default)]
+    pub(crate) raw_path: Option<&'a RawValue>,
+    /// `rawPath`'s other spelling (aws_lambda_events' alias).
+    #[serde(borrow, default)]
+    pub(crate) path: Option<&'a RawValue>,
+    #[serde(rename = "rawQueryString", borrow, default)]
+    pub(crate) raw_query_string: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub(crate) headers: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub(crate) cookies: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub(crate) body: Option<&'a RawValue>,
+    #[serde(rename = "isBase64Encoded", borrow, default)]
+    pub(crate) is_base64_encoded: Option<&'a RawValue>,
     #[serde(rename = "requestContext", borrow, default)]
-    request_context: Option<&'a RawValue>,
+    pub(crate) request_context: Option<ProbeContext<'a>>,
     #[serde(default)]
     awslogs: Option<IgnoredAny>,
 }
+
+/// `requestContext`, skimmed in the same scan: whether it is an object and
+/// has `elb` (an ALB event), and the members an HTTP API 2.0 request is
+/// built from, as raw slices. Any JSON is accepted here (a context that is no
+/// object is an error only for the sources that read it).
+#[derive(Default)]
+pub(crate) struct ProbeContext<'a> {
+    object: bool,
+    elb: bool,
+    pub(crate) stage: Option<&'a RawValue>,
+    pub(crate) http: Option<&'a RawValue>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for ProbeContext<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ContextVisitor(PhantomData))
+    }
+}
+
+struct ContextVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for ContextVisitor<'a> {
+    type Value = ProbeContext<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut context = ProbeContext {
+            object: true,
+            ..ProbeContext::default()
+        };
+        while let Some(key) = access.next_key::<Key<'de>>()? {
+            match key.0.as_ref() {
+                "elb" => context.elb = access.next_value::<Option<IgnoredAny>>()?.is_some(),
+                "stage" => context.stage = access.next_value()?,
+                "http" => context.http = access.next_value()?,
+                _ => {
+                    access.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(context)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(ProbeContext::default())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(ProbeContext::default())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(ProbeContext::default())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(ProbeContext::default())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(ProbeContext::default())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(ProbeContext::default())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(ProbeContext::default())
+    }
+}
+
+/// An object key, borrowed when it has no escapes.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 
 #[derive(Deserialize)]
 struct RecordSource<'a> {
@@ -57,12 +155,6 @@ struct RecordSource<'a> {
     lower: Option<Cow<'a, str>>,
     #[serde(rename = "EventSource", borrow, default)]
     upper: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct ElbProbe {
-    #[serde(default)]
-    elb: Option<IgnoredAny>,
 }
 
 /// Event names EventBridge uses for S3 object events.
@@ -114,17 +206,19 @@ fn source_of(probe: &Probe<'_>) -> Result<Source, InvocationError> {
             ))),
         };
     }
-    if let Some(context) = probe.request_context {
+    if let Some(context) = &probe.request_context {
         // Version first: some producers (cargo-lambda's Function URLs) also
         // fill a stray `httpMethod` in payload 2.0 events.
         if probe.version.as_deref() == Some("2.0") {
             return Ok(Source::HttpV2);
         }
         if probe.http_method.is_some() {
-            let elb: ElbProbe = serde_json::from_str(context.get()).map_err(|e| {
-                InvocationError::invalid_event(format!("`requestContext` is not an object: {e}"))
-            })?;
-            return Ok(if elb.elb.is_some() {
+            if !context.object {
+                return Err(InvocationError::invalid_event(
+                    "`requestContext` is not an object",
+                ));
+            }
+            return Ok(if context.elb {
                 Source::Alb
             } else {
                 Source::RestV1
@@ -171,8 +265,17 @@ mod tests {
             Source::Alb
         );
         assert_eq!(
+            source(r#"{"httpMethod":"GET","requestContext":{"elb":null,"stage":"x"}}"#).unwrap(),
+            Source::RestV1
+        );
+        assert_eq!(
             source(r#"{"version":"2.0","rawPath":"/","requestContext":{}}"#).unwrap(),
             Source::HttpV2
+        );
+        assert_eq!(
+            source(r#"{"rawPath":"/","requestContext":[1,{"http":2}]}"#).unwrap(),
+            Source::HttpV2,
+            "a context that is no object is the decoder's to refuse"
         );
         assert_eq!(
             source(r#"{"version":"2.0","httpMethod":"GET","requestContext":{}}"#).unwrap(),
@@ -190,6 +293,9 @@ mod tests {
             "{",
             r#"{"Records":[]}"#,
             r#"{"Records":[1]}"#,
+            r#"{"httpMethod":"GET","requestContext":5}"#,
+            r#"{"httpMethod":"GET","requestContext":["elb"]}"#,
+            r#"{"httpMethod":"GET","requestContext":{"elb":}}"#,
             "{}",
         ] {
             let err = source(bad).unwrap_err();

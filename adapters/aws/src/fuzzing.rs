@@ -76,7 +76,7 @@ fn decode_in(scope: &Scope<'_>) -> Result<Vec<Event>, InvocationError> {
     let records = || probe.records.clone().unwrap_or_default();
     Ok(match source {
         Source::RestV1 | Source::HttpV2 | Source::Alb => {
-            let (request, _style) = http::decode(scope.payload, source)?;
+            let (request, _style) = http::decode(scope.payload, source, &probe)?;
             vec![Event::Http(Box::new(request))]
         }
         Source::Sqs => sqs::decode(scope, records())?,

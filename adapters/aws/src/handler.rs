@@ -168,7 +168,9 @@ impl LambdaHandler {
             trace,
         };
         match source {
-            Source::RestV1 | Source::HttpV2 | Source::Alb => http::handle(&scope, source).await,
+            Source::RestV1 | Source::HttpV2 | Source::Alb => {
+                http::handle(&scope, source, &probe).await
+            }
             Source::Sqs => sqs::handle(&scope, probe.records.unwrap_or_default()).await,
             Source::Sns => sns::handle(&scope, probe.records.unwrap_or_default()).await,
             Source::S3 => storage::handle_notification(&scope).await,

@@ -92,7 +92,7 @@ async fn run(
         );
         return Ended::Failed(StatusCode::NOT_FOUND, err);
     };
-    let envelope = match envelope.unwrap_or_else(|| Envelope::parse(&body)) {
+    let envelope = match envelope.unwrap_or_else(|| Envelope::parse_shared(body.clone())) {
         Ok(envelope) => envelope,
         Err(err) => return Ended::Failed(StatusCode::BAD_REQUEST, err),
     };

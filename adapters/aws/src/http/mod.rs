@@ -1,15 +1,18 @@
 //! HTTP events: map the request, serve it with the app, answer in the caller's shape.
 
+mod header_map;
 mod request;
 mod response;
+mod v2;
 
 use aws_lambda_events::alb::AlbTargetGroupRequest;
-use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
+use aws_lambda_events::apigw::ApiGatewayProxyRequest;
+use bytes::Bytes;
 use http::{Request, StatusCode};
 use nubes_core::{Body, Error, ErrorKind, TraceContext, TriggerKind, json_error};
 use serde::de::DeserializeOwned;
 
-use crate::classify::Source;
+use crate::classify::{Probe, Source};
 use crate::failure::InvocationError;
 use crate::handler::Scope;
 use request::HeaderStyle;
@@ -20,9 +23,12 @@ fn parse<T: DeserializeOwned>(payload: &[u8], what: &str) -> Result<T, Invocatio
 }
 
 /// The request of an HTTP event, and how its caller wants headers back.
+/// `probe` is the payload's classification (HTTP API 2.0 events are decoded
+/// from it, without a second scan).
 pub(crate) fn decode(
-    payload: &[u8],
+    payload: &Bytes,
     source: Source,
+    probe: &Probe<'_>,
 ) -> Result<(Request<Body>, HeaderStyle), InvocationError> {
     Ok(match source {
         Source::RestV1 => (
@@ -33,17 +39,18 @@ pub(crate) fn decode(
             HeaderStyle::Multi,
         ),
         Source::Alb => request::from_alb(parse::<AlbTargetGroupRequest>(payload, "ALB")?)?,
-        _ => (
-            request::from_http_v2(parse::<ApiGatewayV2httpRequest>(payload, "HTTP API")?)?,
-            HeaderStyle::Single,
-        ),
+        _ => (v2::request(payload, probe)?, HeaderStyle::Single),
     })
 }
 
 /// Serves one HTTP event. A malformed event is an invocation error; anything
 /// the app does (errors, panics, running past the deadline) is an HTTP answer.
-pub(crate) async fn handle(scope: &Scope<'_>, source: Source) -> Result<Vec<u8>, InvocationError> {
-    let (mut request, style) = decode(scope.payload, source)?;
+pub(crate) async fn handle(
+    scope: &Scope<'_>,
+    source: Source,
+    probe: &Probe<'_>,
+) -> Result<Vec<u8>, InvocationError> {
+    let (mut request, style) = decode(scope.payload, source, probe)?;
     // Lambda's own X-Ray id names this invocation in CloudWatch and X-Ray; a
     // caller's header is the next best thing.
     let from_lambda = scope

@@ -1,4 +1,5 @@
-//! API Gateway REST / HTTP API, ALB and Function URL events → `http::Request`.
+//! API Gateway REST and ALB events → `http::Request`, and the request
+//! building HTTP API payload 2.0 events share (see `v2`).
 //!
 //! Follows lambda_http's conventions (multi-value headers and query strings win,
 //! HTTP API cookies become one `cookie` header) with two differences: nothing
@@ -8,11 +9,11 @@
 use std::borrow::Cow;
 
 use aws_lambda_events::alb::AlbTargetGroupRequest;
-use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
+use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::query_map::QueryMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::{HeaderMap, HeaderValue, Method, Request, Uri, header};
+use http::{HeaderMap, Method, Request, Uri};
 use nubes_core::Body;
 use percent_encoding::{
     AsciiSet, CONTROLS, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode,
@@ -70,28 +71,6 @@ pub(crate) fn from_rest_v1(ev: ApiGatewayProxyRequest) -> Result<Request<Body>, 
     build(ev.http_method, &path, &query, headers, body)
 }
 
-/// API Gateway HTTP API payload 2.0 and Lambda Function URLs.
-pub(crate) fn from_http_v2(ev: ApiGatewayV2httpRequest) -> Result<Request<Body>, InvocationError> {
-    let raw_path = ev
-        .raw_path
-        .as_deref()
-        .or(ev.request_context.http.path.as_deref())
-        .unwrap_or("/");
-    let path = without_stage(raw_path, ev.request_context.stage.as_deref(), None);
-    let query = ev.raw_query_string.unwrap_or_default();
-    let mut headers = ev.headers;
-    if let Some(cookies) = ev.cookies.filter(|c| !c.is_empty()) {
-        let value = HeaderValue::from_str(&cookies.join("; ")).map_err(|e| {
-            InvocationError::invalid_event(format!(
-                "the request's cookies are not a valid header: {e}"
-            ))
-        })?;
-        headers.insert(header::COOKIE, value);
-    }
-    let body = decode_body(ev.body, ev.is_base64_encoded)?;
-    build(ev.request_context.http.method, &path, &query, headers, body)
-}
-
 /// ALB target group; also says which header style to answer in.
 pub(crate) fn from_alb(
     ev: AlbTargetGroupRequest,
@@ -119,7 +98,11 @@ fn pick_headers(single: HeaderMap, multi: HeaderMap) -> (HeaderMap, HeaderStyle)
 
 /// Removes a leading `/{stage}` that API Gateway put in the path (default
 /// execute-api endpoints), unless the route itself starts with it.
-fn without_stage<'a>(path: &'a str, stage: Option<&str>, resource: Option<&str>) -> Cow<'a, str> {
+pub(super) fn without_stage<'a>(
+    path: &'a str,
+    stage: Option<&str>,
+    resource: Option<&str>,
+) -> Cow<'a, str> {
     let Some(stage) = stage.filter(|s| !s.is_empty() && *s != "$default") else {
         return Cow::Borrowed(path);
     };
@@ -207,7 +190,7 @@ fn decode_body(body: Option<String>, base64: bool) -> Result<Body, InvocationErr
     }
 }
 
-fn build(
+pub(super) fn build(
     method: Method,
     path: &str,
     query: &str,

@@ -29,7 +29,7 @@ const SERVICE_BUS_KEYS: [&str; 5] = [
 /// A Storage queue message without an id (a hand-made payload) gets an empty
 /// one, which the caller replaces with the invocation id.
 pub(crate) fn queue(envelope: &Envelope, queue: &str) -> Result<QueueMessage, Error> {
-    if SERVICE_BUS_KEYS.iter().any(|k| envelope.meta(k).is_some()) {
+    if SERVICE_BUS_KEYS.iter().any(|k| envelope.has_meta(k)) {
         service_bus::decode(envelope, queue)
     } else {
         queue_storage::decode(envelope, queue)

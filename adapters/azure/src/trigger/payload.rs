@@ -1,10 +1,14 @@
 //! The bytes of a trigger's value, however the host encoded them.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use nubes_core::Error;
 use serde_json::Value;
+
+use crate::envelope::Field;
 
 /// The payload of `value`, the `Data` entry named `binding`.
 ///
@@ -17,14 +21,7 @@ use serde_json::Value;
 ///   JSON text.
 pub(crate) fn bytes(binding: &str, binary_binding: &str, value: &Value) -> Result<Bytes, Error> {
     match value {
-        Value::String(s) if binding == binary_binding => {
-            STANDARD.decode(s.as_bytes()).map(Bytes::from).map_err(|e| {
-                Error::invalid_event(format!(
-                    "`Data.{binding}` is not base64 ({e}); this binding is declared \
-                     `dataType: binary`, so the host sends base64"
-                ))
-            })
-        }
+        Value::String(s) if binding == binary_binding => base64(binding, s),
         Value::String(s) => Ok(Bytes::copy_from_slice(s.as_bytes())),
         Value::Null => Err(Error::invalid_event(format!(
             "`Data.{binding}` is null: the invocation carries no payload"
@@ -33,6 +30,40 @@ pub(crate) fn bytes(binding: &str, binary_binding: &str, value: &Value) -> Resul
             .map(Bytes::from)
             .map_err(|e| Error::invalid_event(format!("`Data.{binding}`: {e}"))),
     }
+}
+
+/// [`bytes`] of the trigger's input `field`: a string is read straight from
+/// the request body (shared with it when it has no JSON escapes), without
+/// building a `Value`.
+pub(crate) fn field_bytes(field: Field<'_>, binary_binding: &str) -> Result<Bytes, Error> {
+    let binding = field.name();
+    if let Some(text) = field.string() {
+        if binding == binary_binding {
+            return base64(binding, &text);
+        }
+        return Ok(match text {
+            Cow::Borrowed(text) => field.share(text),
+            Cow::Owned(text) => Bytes::from(text),
+        });
+    }
+    let value = field.value().ok_or_else(|| {
+        Error::invalid_event(format!(
+            "`Data.{binding}` is JSON nubes cannot read (nested too deeply or a number out of range)"
+        ))
+    })?;
+    bytes(binding, binary_binding, value)
+}
+
+fn base64(binding: &str, text: &str) -> Result<Bytes, Error> {
+    STANDARD
+        .decode(text.as_bytes())
+        .map(Bytes::from)
+        .map_err(|e| {
+            Error::invalid_event(format!(
+                "`Data.{binding}` is not base64 ({e}); this binding is declared \
+             `dataType: binary`, so the host sends base64"
+            ))
+        })
 }
 
 #[cfg(test)]

@@ -6,23 +6,23 @@
 use nubes_core::{Error, QueueMessage};
 
 use crate::bindings;
-use crate::envelope::{self, Envelope};
+use crate::envelope::{self, Envelope, Field};
 use crate::trigger::payload;
 
 /// The message of a Storage queue invocation for queue `queue`.
 pub(crate) fn decode(envelope: &Envelope, queue: &str) -> Result<QueueMessage, Error> {
-    let (binding, value) = envelope.trigger_input(&[bindings::MESSAGE])?;
-    let body = payload::bytes(binding, bindings::MESSAGE, value)?;
+    let input = envelope.trigger_field(&[bindings::MESSAGE])?;
+    let body = payload::field_bytes(input, bindings::MESSAGE)?;
     // Storage queue messages always have an id; without one (a hand-made
     // payload) the caller substitutes the invocation id.
     let id = envelope
-        .meta("Id")
-        .and_then(envelope::text)
+        .meta_field("Id")
+        .and_then(Field::text)
         .unwrap_or_default();
     let mut message = QueueMessage::new(id, body)
         .with_attempt(attempt(envelope.meta("DequeueCount")))
         .with_source(queue);
-    if let Some(at) = envelope.meta("InsertionTime").and_then(envelope::time) {
+    if let Some(at) = envelope.meta_field("InsertionTime").and_then(Field::time) {
         message = message.with_published_at(at);
     }
     Ok(message)

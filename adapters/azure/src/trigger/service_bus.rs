@@ -10,16 +10,16 @@ use nubes_core::{Error, QueueMessage};
 use serde_json::Value;
 
 use crate::bindings;
-use crate::envelope::{self, Envelope};
+use crate::envelope::{self, Envelope, Field};
 use crate::trigger::{payload, queue_storage};
 
 /// The message of a Service Bus invocation for queue `queue`.
 pub(crate) fn decode(envelope: &Envelope, queue: &str) -> Result<QueueMessage, Error> {
-    let (binding, value) = envelope.trigger_input(&[bindings::MESSAGE])?;
-    let body = payload::bytes(binding, bindings::MESSAGE, value)?;
+    let input = envelope.trigger_field(&[bindings::MESSAGE])?;
+    let body = payload::field_bytes(input, bindings::MESSAGE)?;
     let id = envelope
-        .meta("MessageId")
-        .and_then(envelope::text)
+        .meta_field("MessageId")
+        .and_then(Field::text)
         .filter(|id| !id.is_empty())
         .ok_or_else(|| {
             Error::invalid_event("Service Bus invocation without `Metadata.MessageId`")

@@ -62,11 +62,12 @@ pub(super) fn decode(probe: Probe<'_>) -> Result<Decoded, Error> {
     let data = probe.data.map(|d| d.get()).unwrap_or("null");
     let resource = context.resource.as_ref().map(Resource::name).unwrap_or("");
     if PUBSUB_TYPES.contains(&ty) {
-        let message: PushMessage = wire::parse(data, "legacy Pub/Sub event `data`")?;
+        let message: PushMessage<'_> = wire::parse(data, "legacy Pub/Sub event `data`")?;
         let topic = wire::short_name(resource, "topics").to_owned();
         let msg = message.into_queue(
             context.event_id.as_deref(),
             context.timestamp.as_deref(),
+            None,
             &topic,
         )?;
         return Ok(Decoded {

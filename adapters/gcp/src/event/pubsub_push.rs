@@ -1,8 +1,10 @@
 //! Pub/Sub push deliveries: the JSON envelope and unwrapped payloads.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use nubes_core::{Error, QueueMessage};
 use serde::Deserialize;
@@ -12,28 +14,29 @@ use super::{Decoded, NeutralEvent};
 
 /// A Pub/Sub message as pushed (REST JSON). Real pushes and the emulator
 /// carry both camelCase and snake_case copies of some fields, so each spelling
-/// has its own slot (a serde alias would reject the duplicate).
+/// has its own slot (a serde alias would reject the duplicate). Text is
+/// borrowed from the request body unless it has JSON escapes.
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct PushMessage {
-    #[serde(default)]
-    data: Option<String>,
+pub(crate) struct PushMessage<'a> {
+    #[serde(borrow, default)]
+    data: Option<Cow<'a, str>>,
     #[serde(default)]
     attributes: Option<BTreeMap<String, String>>,
-    #[serde(rename = "messageId", default)]
-    message_id: Option<String>,
-    #[serde(rename = "message_id", default)]
-    message_id_snake: Option<String>,
-    #[serde(rename = "publishTime", default)]
-    publish_time: Option<String>,
-    #[serde(rename = "publish_time", default)]
-    publish_time_snake: Option<String>,
-    #[serde(rename = "orderingKey", default)]
-    ordering_key: Option<String>,
-    #[serde(rename = "ordering_key", default)]
-    ordering_key_snake: Option<String>,
+    #[serde(rename = "messageId", borrow, default)]
+    message_id: Option<Cow<'a, str>>,
+    #[serde(rename = "message_id", borrow, default)]
+    message_id_snake: Option<Cow<'a, str>>,
+    #[serde(rename = "publishTime", borrow, default)]
+    publish_time: Option<Cow<'a, str>>,
+    #[serde(rename = "publish_time", borrow, default)]
+    publish_time_snake: Option<Cow<'a, str>>,
+    #[serde(rename = "orderingKey", borrow, default)]
+    ordering_key: Option<Cow<'a, str>>,
+    #[serde(rename = "ordering_key", borrow, default)]
+    ordering_key_snake: Option<Cow<'a, str>>,
 }
 
-impl PushMessage {
+impl PushMessage<'_> {
     /// The message id, if the message carries one.
     pub(crate) fn id(&self) -> Option<&str> {
         self.message_id
@@ -44,10 +47,13 @@ impl PushMessage {
 
     /// The neutral message; `fallback_id` is used when the message has no id
     /// (legacy events carry it in their context), `source` names its origin.
+    /// `known_time` is a time already parsed from its text (the CloudEvent's),
+    /// reused when the message's publish time is the same text.
     pub(crate) fn into_queue(
         self,
         fallback_id: Option<&str>,
         fallback_time: Option<&str>,
+        known_time: Option<(&str, DateTime<Utc>)>,
         source: &str,
     ) -> Result<QueueMessage, Error> {
         let Some(id) = self.id().or(fallback_id).map(str::to_owned) else {
@@ -65,35 +71,40 @@ impl PushMessage {
             .or(self.publish_time_snake.as_deref())
             .or(fallback_time)
         {
-            msg.published_at = Some(wire::time(at, "Pub/Sub publishTime")?);
+            msg.published_at = Some(match known_time {
+                Some((text, time)) if text == at => time,
+                _ => wire::time(at, "Pub/Sub publishTime")?,
+            });
         }
         msg.ordering_key = self
             .ordering_key
             .or(self.ordering_key_snake)
-            .filter(|k| !k.is_empty());
+            .filter(|k| !k.is_empty())
+            .map(Cow::into_owned);
         Ok(msg)
     }
 }
 
 /// The payload of a `messagePublished` CloudEvent and of a push envelope.
 #[derive(Debug, Deserialize)]
-pub(super) struct MessagePublished {
-    pub(super) message: PushMessage,
-    #[serde(default)]
-    pub(super) subscription: Option<String>,
+pub(super) struct MessagePublished<'a> {
+    #[serde(borrow)]
+    pub(super) message: PushMessage<'a>,
+    #[serde(borrow, default)]
+    pub(super) subscription: Option<Cow<'a, str>>,
 }
 
 /// `{"message":{…},"subscription":"projects/p/subscriptions/s","deliveryAttempt":n}`.
 pub(super) fn decode_envelope(probe: Probe<'_>) -> Result<Decoded, Error> {
     let raw = probe.message.map(|m| m.get()).unwrap_or("null");
-    let message: PushMessage = wire::parse(raw, "Pub/Sub push envelope `message`")?;
+    let message: PushMessage<'_> = wire::parse(raw, "Pub/Sub push envelope `message`")?;
     let subscription = probe.subscription.unwrap_or_default();
     let short = wire::short_name(&subscription, "subscriptions").to_owned();
     let attempt = probe
         .delivery_attempt
         .map(|n| u32::try_from(n.max(1)).unwrap_or(u32::MAX))
         .unwrap_or(1);
-    let msg = message.into_queue(None, None, &short)?;
+    let msg = message.into_queue(None, None, None, &short)?;
     Ok(Decoded {
         id: Some(msg.id.clone()),
         attempt,

@@ -179,3 +179,47 @@ fn mangled_fixtures_never_panic() {
     }
     assert!(decoded > 10_000, "{decoded}");
 }
+
+/// Structured Pub/Sub CloudEvents decode the same in one pass as in two.
+#[test]
+fn structured_pubsub_in_one_pass_or_two() {
+    let fixture = fixture("cloudevent-pubsub-messagePublished.structured.json");
+    let value: serde_json::Value = serde_json::from_slice(&fixture).unwrap();
+    let mut variants = vec![value.clone()];
+    let mut v = value.clone();
+    v["data"]["message"]["publishTime"] = "2021-02-05T05:00:00Z".into();
+    variants.push(v);
+    let mut v = value.clone();
+    v["data"]["message"]
+        .as_object_mut()
+        .unwrap()
+        .remove("publishTime");
+    variants.push(v);
+    let mut v = value.clone();
+    v["data"]["message"]["attributes"]["esc\"aped"] = "a\nb".into();
+    v["type"] = "com.google.cloud.pubsub.topic.publish".into();
+    variants.push(v);
+    let mut v = value.clone();
+    v["data"]["message"]["data"] = "!!".into();
+    variants.push(v);
+    let mut v = value;
+    v["specversion"] = "2.0".into();
+    variants.push(v);
+    for v in variants {
+        let text = v.to_string();
+        let one = cloudevent::decode_structured(&Bytes::from(text.clone()));
+        let two = cloudevent::decode_in_two_passes(&text);
+        match (one, two) {
+            (Ok(one), Ok(two)) => {
+                let (NeutralEvent::Queue(a), NeutralEvent::Queue(b)) = (one.event, two.event)
+                else {
+                    panic!("{text}")
+                };
+                assert_eq!(a, b, "{text}");
+                assert_eq!((one.id, one.names), (two.id, two.names));
+            }
+            (Err(one), Err(two)) => assert_eq!(one.to_string(), two.to_string()),
+            (one, two) => panic!("{text}: {one:?} / {two:?}"),
+        }
+    }
+}

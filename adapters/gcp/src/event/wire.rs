@@ -47,20 +47,26 @@ pub(super) fn time(text: &str, what: &str) -> Result<DateTime<Utc>, Error> {
 
 /// Decodes standard base64, naming `what` in the error.
 pub(super) fn base64(text: &str, what: &str) -> Result<Bytes, Error> {
+    base64_vec(text, what).map(Bytes::from)
+}
+
+/// [`base64`] into a vector.
+pub(super) fn base64_vec(text: &str, what: &str) -> Result<Vec<u8>, Error> {
     STANDARD
         .decode(text.trim())
-        .map(Bytes::from)
         .map_err(|e| Error::invalid_event(format!("{what} is not valid base64: {e}")))
 }
 
 /// The last segment of a resource name after `/{collection}/`
 /// (`projects/p/topics/t` → `t`), or the name itself when it has none.
 pub(super) fn short_name<'a>(name: &'a str, collection: &str) -> &'a str {
-    let marker = format!("/{collection}/");
-    match name.rfind(&marker) {
-        Some(at) => &name[at + marker.len()..],
-        None => name.strip_prefix(&marker[1..]).unwrap_or(name),
-    }
+    // What follows the last `/{collection}/`: tried at each `/` from the end
+    // (a byte search), without building that string or a substring searcher.
+    let after = |rest: &'a str| rest.strip_prefix(collection)?.strip_prefix('/');
+    name.rmatch_indices('/')
+        .find_map(|(at, _)| after(name.get(at + 1..)?))
+        .or_else(|| after(name))
+        .unwrap_or(name)
 }
 
 /// A value Google sends as a JSON string or a number (`"size": "352"`).
@@ -92,6 +98,10 @@ mod tests {
         );
         assert_eq!(short_name("plain", "topics"), "plain");
         assert_eq!(short_name("jobs/j", "jobs"), "j");
+        assert_eq!(short_name("projects/topics/topics/t", "topics"), "t");
+        assert_eq!(short_name("a/topics/b/topics/", "topics"), "");
+        assert_eq!(short_name("/topics", "topics"), "/topics");
+        assert_eq!(short_name("xtopics/t", "topics"), "xtopics/t");
     }
 
     #[test]
