@@ -9,14 +9,23 @@ use http_body_util::{BodyExt as _, Empty, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-const PROJECT_ID_URL: &str =
-    "http://metadata.google.internal/computeMetadata/v1/project/project-id";
+/// The metadata server's address. Google documents it as `169.254.169.254`
+/// (`metadata.google.internal` resolves to it): the address itself spares a
+/// DNS lookup, which runs on a thread of its own, at cold start.
+/// `GCE_METADATA_HOST` overrides it, as in Google's client libraries.
+const METADATA_HOST: &str = "169.254.169.254";
+const PROJECT_ID_PATH: &str = "/computeMetadata/v1/project/project-id";
 
 /// The project id, or `None` when the metadata server does not answer
 /// within a second (not on Google Cloud, or a local run).
 pub(crate) async fn project_id() -> Option<String> {
+    let host = std::env::var("GCE_METADATA_HOST")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| METADATA_HOST.to_owned());
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let request = Request::get(PROJECT_ID_URL)
+    let request = Request::get(format!("http://{host}{PROJECT_ID_PATH}"))
         .header("metadata-flavor", "Google")
         .body(Empty::new())
         .ok()?;
