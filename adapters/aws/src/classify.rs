@@ -40,6 +40,10 @@ pub(crate) enum Source {
 pub(crate) struct Probe<'a> {
     #[serde(rename = "Records", borrow, default)]
     pub(crate) records: Option<Vec<&'a RawValue>>,
+    /// `Records[0]` of an SQS batch, parsed while classifying (see
+    /// [`crate::sqs::first_record`]).
+    #[serde(skip)]
+    pub(crate) first_sqs: Option<crate::sqs::SqsRecord<'a>>,
     #[serde(rename = "detail-type", borrow, default)]
     detail_type: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
@@ -169,9 +173,18 @@ const S3_DETAIL_TYPES: [&str; 6] = [
 
 /// Scans `payload` once and names its source.
 pub(crate) fn classify(payload: &[u8]) -> Result<(Source, Probe<'_>), InvocationError> {
-    let probe: Probe<'_> = serde_json::from_slice(payload).map_err(|e| {
+    let mut probe: Probe<'_> = serde_json::from_slice(payload).map_err(|e| {
         InvocationError::invalid_event(format!("the event is not a JSON object: {e}"))
     })?;
+    // SQS first, the most common batch: its first record, parsed to read its
+    // `eventSource`, is kept for the SQS decoder. Any other record (or a
+    // malformed SQS one) is told apart by its `eventSource` alone below.
+    if let Some(first) = probe.records.as_ref().and_then(|records| records.first())
+        && let Some(record) = crate::sqs::first_record(first)
+    {
+        probe.first_sqs = Some(record);
+        return Ok((Source::Sqs, probe));
+    }
     let source = source_of(&probe)?;
     Ok((source, probe))
 }

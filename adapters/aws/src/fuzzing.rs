@@ -72,14 +72,15 @@ pub fn decode(payload: &[u8]) -> Result<Vec<Event>, Error> {
 }
 
 fn decode_in(scope: &Scope<'_>) -> Result<Vec<Event>, InvocationError> {
-    let (source, probe) = classify(scope.payload)?;
+    let (source, mut probe) = classify(scope.payload)?;
+    let first_sqs = probe.first_sqs.take();
     let records = || probe.records.clone().unwrap_or_default();
     Ok(match source {
         Source::RestV1 | Source::HttpV2 | Source::Alb => {
             let (request, _style) = http::decode(scope.payload, source, &probe)?;
             vec![Event::Http(Box::new(request))]
         }
-        Source::Sqs => sqs::decode(scope, records())?,
+        Source::Sqs => sqs::decode(scope, records(), first_sqs)?,
         Source::Sns => records()
             .into_iter()
             .map(|raw| {

@@ -171,7 +171,10 @@ impl LambdaHandler {
             Source::RestV1 | Source::HttpV2 | Source::Alb => {
                 http::handle(&scope, source, &probe).await
             }
-            Source::Sqs => sqs::handle(&scope, probe.records.unwrap_or_default()).await,
+            Source::Sqs => {
+                let records = probe.records.unwrap_or_default();
+                sqs::handle(&scope, records, probe.first_sqs).await
+            }
             Source::Sns => sns::handle(&scope, probe.records.unwrap_or_default()).await,
             Source::S3 => storage::handle_notification(&scope).await,
             Source::EventBridgeS3 => storage::handle_eventbridge(&scope).await,

@@ -16,7 +16,10 @@ use crate::s3::{S3Notification, is_test_event, looks_like_notification};
 
 /// One SQS record, borrowing from the payload where it can.
 #[derive(Deserialize)]
-struct SqsRecord<'a> {
+pub(crate) struct SqsRecord<'a> {
+    /// `aws:sqs` (read when classifying the event by its first record).
+    #[serde(rename = "eventSource", borrow, default)]
+    event_source: Option<Cow<'a, str>>,
     #[serde(rename = "messageId", borrow)]
     message_id: Cow<'a, str>,
     #[serde(borrow, default)]
@@ -84,15 +87,26 @@ struct Item {
     work: Work,
 }
 
-/// Processes a batch and answers `{"batchItemFailures":[…]}`.
-pub(crate) async fn handle(
-    scope: &Scope<'_>,
-    records: Vec<&RawValue>,
+/// The first record of an event, when it is a well-formed SQS record: the
+/// classifier tells SQS batches apart by it, and hands it on so that it is
+/// not parsed twice (for a 6 MB message, one scan of 6 MB less).
+pub(crate) fn first_record(raw: &RawValue) -> Option<SqsRecord<'_>> {
+    serde_json::from_str::<SqsRecord<'_>>(raw.get())
+        .ok()
+        .filter(|record| record.event_source.as_deref() == Some("aws:sqs"))
+}
+
+/// Processes a batch and answers `{"batchItemFailures":[…]}`. `first` is the
+/// first record, already parsed by the classifier (or `None`).
+pub(crate) async fn handle<'a>(
+    scope: &Scope<'a>,
+    records: Vec<&'a RawValue>,
+    mut first: Option<SqsRecord<'a>>,
 ) -> Result<Vec<u8>, InvocationError> {
     let mut items = Vec::with_capacity(records.len());
     let mut fifo = false;
     for raw in records {
-        let item = parse(scope, raw)?;
+        let item = parse(scope, raw, first.take())?;
         fifo |= item.1;
         items.push(item.0);
     }
@@ -106,14 +120,15 @@ pub(crate) async fn handle(
 
 /// The neutral events of a batch, without running anything (see
 /// [`crate::fuzzing::decode`]).
-pub(crate) fn decode(
-    scope: &Scope<'_>,
-    records: Vec<&RawValue>,
+pub(crate) fn decode<'a>(
+    scope: &Scope<'a>,
+    records: Vec<&'a RawValue>,
+    mut first: Option<SqsRecord<'a>>,
 ) -> Result<Vec<crate::fuzzing::Event>, InvocationError> {
     use crate::fuzzing::Event;
     let mut events = Vec::with_capacity(records.len());
     for raw in records {
-        let (item, _fifo) = parse(scope, raw)?;
+        let (item, _fifo) = parse(scope, raw, first.take())?;
         match item.work {
             Work::Queue {
                 trigger, message, ..
@@ -152,8 +167,16 @@ fn batch_response(failed: &[String]) -> Vec<u8> {
 
 /// Parses one record; `true` when it comes from a FIFO queue. A record without
 /// even a `messageId` fails the whole invocation (SQS then retries the batch).
-fn parse(scope: &Scope<'_>, raw: &RawValue) -> Result<(Item, bool), InvocationError> {
-    let record: SqsRecord<'_> = match serde_json::from_str(raw.get()) {
+fn parse<'a>(
+    scope: &Scope<'a>,
+    raw: &'a RawValue,
+    parsed: Option<SqsRecord<'a>>,
+) -> Result<(Item, bool), InvocationError> {
+    let parsed = match parsed {
+        Some(record) => Ok(record),
+        None => serde_json::from_str::<SqsRecord<'_>>(raw.get()),
+    };
+    let record: SqsRecord<'_> = match parsed {
         Ok(record) => record,
         Err(e) => {
             let IdOnly { message_id } = serde_json::from_str(raw.get()).map_err(|_| {
