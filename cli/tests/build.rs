@@ -3,28 +3,14 @@
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use common::{nubes, text};
 
-fn nubes(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nubes"))
-        .current_dir(workspace())
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use nubes_test_support::tool::tool_available;
 
 /// Builds of echo share one output path, so they take turns: a build must
 /// not overwrite another's binary before it is copied into the artefacts.
@@ -57,18 +43,7 @@ fn is_executable(path: &Path) -> bool {
 
 /// A tool CI installs; elsewhere its absence skips the check visibly.
 fn tool(name: &str) -> bool {
-    let found = Command::new(name)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} is required in CI (see .ci/install-aws.sh)"
-        );
-        eprintln!("SKIP: {name} not installed");
-    }
-    found
+    tool_available(name, &["--version"], "see .ci/install-aws.sh")
 }
 
 #[test]

@@ -3,26 +3,16 @@
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
-use std::os::unix::process::CommandExt as _;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn nubes(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nubes"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use nubes_test_support::port::{free_port, port_opens_within};
+use nubes_test_support::process::{Group, sigterm};
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use common::{nubes_in, text};
 
 /// Build output of generated projects, kept between runs so only the first
 /// run compiles their dependencies.
@@ -39,24 +29,16 @@ impl Drop for Running {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn new_project_builds_serves_and_takes_invocations() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = nubes(tmp.path(), &["new", "demo-app"]);
+    let out = nubes_in(tmp.path(), &["new", "demo-app"]);
     assert!(out.status.success(), "{}", text(&out));
     let project = tmp.path().join("demo-app");
     assert!(project.join("Cargo.toml").is_file());
     assert!(project.join("src/main.rs").is_file());
 
-    let again = nubes(tmp.path(), &["new", "demo-app"]);
+    let again = nubes_in(tmp.path(), &["new", "demo-app"]);
     assert!(!again.status.success());
     assert!(text(&again).contains("already exists"), "{}", text(&again));
 
@@ -82,16 +64,12 @@ fn new_project_builds_serves_and_takes_invocations() {
             .unwrap(),
     );
     let url = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the app did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(
+        port_opens_within(port, Duration::from_secs(20)),
+        "the app did not start"
+    );
 
-    let ok = nubes(
+    let ok = nubes_in(
         &project,
         &[
             "invoke",
@@ -107,17 +85,17 @@ fn new_project_builds_serves_and_takes_invocations() {
     assert_eq!(reply["status"], "handled");
 
     // A malformed job fails permanently: the command says it was not handled.
-    let bad = nubes(
+    let bad = nubes_in(
         &project,
         &["invoke", "jobs", "--url", &url, "--body", "not json"],
     );
     assert!(!bad.status.success());
     assert!(text(&bad).contains("failed_permanently"), "{}", text(&bad));
 
-    let tick = nubes(&project, &["invoke", "hourly", "--url", &url]);
+    let tick = nubes_in(&project, &["invoke", "hourly", "--url", &url]);
     assert!(tick.status.success(), "{}", text(&tick));
 
-    let unknown = nubes(&project, &["invoke", "nope", "--url", &url]);
+    let unknown = nubes_in(&project, &["invoke", "nope", "--url", &url]);
     assert!(!unknown.status.success());
     assert!(
         text(&unknown).contains("jobs (queue)"),
@@ -130,7 +108,7 @@ fn new_project_builds_serves_and_takes_invocations() {
 fn invoke_without_a_running_app_says_how_to_start_one() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
-    let out = nubes(
+    let out = nubes_in(
         tmp.path(),
         &[
             "invoke",
@@ -146,29 +124,13 @@ fn invoke_without_a_running_app_says_how_to_start_one() {
 #[test]
 fn bad_names_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = nubes(tmp.path(), &["new", "2fast"]);
+    let out = nubes_in(tmp.path(), &["new", "2fast"]);
     assert!(!out.status.success());
     assert!(
         text(&out).contains("not a valid package name"),
         "{}",
         text(&out)
     );
-}
-
-/// A process group, killed whole when dropped.
-struct Group(Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        // `--` so that `-PGID` is not read as an option.
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// GET `url`, as text, or `None` when nothing answers yet.
@@ -193,24 +155,21 @@ fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
 #[test]
 fn dev_serves_rebuilds_on_change_and_stops_on_a_signal() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = nubes(tmp.path(), &["new", "dev-app"]);
+    let out = nubes_in(tmp.path(), &["new", "dev-app"]);
     assert!(out.status.success(), "{}", text(&out));
     let project = tmp.path().join("dev-app");
     let port = free_port();
     let log = tmp.path().join("dev.log");
     // Its own process group: if the test fails, the app nubes dev started
     // goes down with it.
-    let mut dev = Group(
+    let mut dev = Group::spawn(
         Command::new(env!("CARGO_BIN_EXE_nubes"))
-            .process_group(0)
             .current_dir(&project)
             .args(["dev", "--port", &port.to_string()])
             .env("CARGO_TARGET_DIR", project_target_dir())
             .env("NUBES_LOCAL_SCHEDULES", "false")
             .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(std::fs::File::create(tmp.path().join("dev.err")).unwrap())
-            .spawn()
-            .unwrap(),
+            .stderr(std::fs::File::create(tmp.path().join("dev.err")).unwrap()),
     );
     let url = format!("http://127.0.0.1:{port}/hello/x");
     wait_for("the first build", Duration::from_secs(300), || {
@@ -237,16 +196,9 @@ fn dev_serves_rebuilds_on_change_and_stops_on_a_signal() {
         get(&url).as_deref() == Some("hi x")
     });
 
-    let pid = dev.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    sigterm(dev.child());
     wait_for("nubes dev to exit", Duration::from_secs(30), || {
-        dev.0.try_wait().unwrap().is_some()
+        dev.child().try_wait().unwrap().is_some()
     });
     wait_for("the app to stop", Duration::from_secs(15), || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err()

@@ -3,74 +3,33 @@
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
-use std::os::unix::process::CommandExt as _;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use nubes_test_support::lambda_emulator::LambdaEmulator;
+use nubes_test_support::port::{free_port, port_opens_within};
+use nubes_test_support::process::Group;
+use nubes_test_support::tool::cargo_lambda_available;
 
-fn nubes(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nubes"))
-        .current_dir(workspace())
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::{nubes, text};
 
 fn wait_port(port: u16, what: &str) {
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{what} did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(
+        port_opens_within(port, Duration::from_secs(60)),
+        "{what} did not start"
+    );
 }
 
-/// A process group, killed when dropped (emulators leave children behind).
-struct Group(Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        // `--` so that `-PID` (the whole group) is not read as an option.
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
+/// `cmd` in its own process group, output discarded, killed with whatever
+/// it started when dropped.
 fn spawn(cmd: &mut Command) -> Group {
-    Group(
+    Group::spawn(
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap(),
+            .stderr(Stdio::null()),
     )
 }
 
@@ -203,58 +162,24 @@ fn azure_wire_format_reaches_the_app() {
 
 #[test]
 fn aws_events_go_through_a_runtime_api_emulator() {
-    let has_cargo_lambda = Command::new("cargo")
-        .args(["lambda", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_cargo_lambda {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "cargo-lambda is required in CI (.ci/install-aws.sh)"
-        );
-        eprintln!("SKIP: cargo-lambda not installed");
+    if !cargo_lambda_available() {
         return;
     }
     let _turn = my_turn();
     let exe = echo_for("aws");
-    let dir = tempfile::tempdir().unwrap();
-    // `cargo lambda watch` wants a manifest in its folder even when it builds nothing.
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"echo\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").unwrap();
-    let port = free_port();
-    let _emulator = spawn(
-        Command::new("cargo")
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "-A",
-                "127.0.0.1",
-                "-P",
-                &port.to_string(),
-            ])
-            .current_dir(dir.path()),
-    );
-    wait_port(port, "cargo lambda watch");
+    let emulator = LambdaEmulator::start("echo");
+    let dir = emulator.dir();
     let _function = spawn(
         Command::new(&exe)
-            .current_dir(dir.path())
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{port}/.rt/echo"),
-            )
+            .current_dir(dir)
+            .env("AWS_LAMBDA_RUNTIME_API", emulator.runtime_api("echo"))
             .env("AWS_LAMBDA_FUNCTION_NAME", "echo")
-            .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl")),
+            .env("NUBES_ECHO_FILE", dir.join("echo.jsonl")),
     );
     exercise(
         "aws",
-        &format!("http://127.0.0.1:{port}"),
+        &emulator.base_url(),
         &["--function", "echo"],
-        &dir.path().join("echo.jsonl"),
+        &dir.join("echo.jsonl"),
     );
 }

@@ -1,8 +1,28 @@
-//! Mutations of real provider payloads for the adapters' property tests
-//! (`adapters/*/tests/robustness.rs`): structural ones on the parsed JSON
-//! (wrong types, missing and extra fields, huge strings, invalid base64 and
-//! UTF-8, deep nesting), then byte-level ones on its text (truncation, noise).
+//! Test-only helpers shared by the nubes workspace's tests:
 //!
-//! Test-only: not published, used as a dev-dependency.
+//! - [`mutate`]: mutations of real provider payloads for the adapters'
+//!   property tests (`adapters/*/tests/robustness.rs`): structural ones on
+//!   the parsed JSON (wrong types, missing and extra fields, huge strings,
+//!   invalid base64 and UTF-8, deep nesting), then byte-level ones on its
+//!   text (truncation, noise);
+//! - the child processes of end-to-end tests: [`port`] (a free port, waiting
+//!   for it to open), [`http_ready`] (waiting until a server answers),
+//!   [`process`] (process groups killed on drop, SIGTERM and waiting for the
+//!   exit), [`log_file`] (their output), [`tool`] (external
+//!   tools: required under CI, skipped visibly elsewhere) and
+//!   [`lambda_emulator`] (cargo-lambda's Runtime API emulator);
+//! - `log_capture` (feature `log-capture`): log lines captured in memory for
+//!   the observability tests.
+//!
+//! Setup failures panic with a clear message: a test that cannot set up
+//! fails loudly. Not published, used as a dev-dependency.
 
+pub mod http_ready;
+pub mod lambda_emulator;
+#[cfg(feature = "log-capture")]
+pub mod log_capture;
+pub mod log_file;
 pub mod mutate;
+pub mod port;
+pub mod process;
+pub mod tool;

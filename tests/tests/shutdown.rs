@@ -10,11 +10,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, ExitStatus};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use nubes_test_support::port::free_port;
+use nubes_test_support::process::{self, Group, wait_exit};
 
 const CONCURRENCY: usize = 64;
 const LOAD: Duration = Duration::from_secs(2);
@@ -30,33 +32,15 @@ const SURELY_REFUSED: Duration = Duration::from_millis(200);
 /// deadline test measures time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The app process, in its own process group, killed if the test fails.
+/// The app process, in its own process group, killed if the test fails
+/// (before its folder is removed).
 struct App {
-    child: Child,
+    process: Group,
     base: String,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for App {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let group = format!("-{}", self.child.id());
-            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start(platform: &str, extra: &[(&str, &str)]) -> App {
-    use std::os::unix::process::CommandExt as _;
     let port = free_port().to_string();
     let dir = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_shutdown-app"));
@@ -65,8 +49,7 @@ async fn start(platform: &str, extra: &[(&str, &str)]) -> App {
         .env("NUBES_HOST", "127.0.0.1")
         .env("NUBES_LOCAL_DIR", dir.path())
         .env("RUST_LOG", "warn")
-        .env_remove("NUBES_SHUTDOWN_GRACE_MS")
-        .process_group(0);
+        .env_remove("NUBES_SHUTDOWN_GRACE_MS");
     match platform {
         "azure" => command.env("FUNCTIONS_CUSTOMHANDLER_PORT", &port),
         _ => command.env("PORT", &port),
@@ -74,9 +57,8 @@ async fn start(platform: &str, extra: &[(&str, &str)]) -> App {
     for (k, v) in extra {
         command.env(k, v);
     }
-    let child = command.spawn().unwrap();
     let app = App {
-        child,
+        process: Group::spawn(&mut command),
         base: format!("http://127.0.0.1:{port}"),
         _dir: dir,
     };
@@ -146,17 +128,6 @@ async fn client_loop(
     sent
 }
 
-fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
-    let started = Instant::now();
-    while started.elapsed() < within {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    None
-}
-
 async fn shutdown_under_load(platform: &str) {
     let _serial = SERIAL.lock().await;
     let mut app = start(platform, &[]).await;
@@ -176,17 +147,10 @@ async fn shutdown_under_load(platform: &str) {
         })
         .collect();
     tokio::time::sleep(SIGTERM_AFTER).await;
-    let pid = app.child.id().to_string();
     let sigterm = Instant::now();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    process::sigterm(app.process.child());
     let exit = tokio::task::spawn_blocking(move || {
-        let status = wait_exit(&mut app.child, GRACE + Duration::from_secs(5));
+        let status = wait_exit(app.process.child(), GRACE + Duration::from_secs(5));
         (status, sigterm.elapsed(), app)
     });
     tokio::time::sleep(LOAD - SIGTERM_AFTER).await;
@@ -325,17 +289,10 @@ async fn the_grace_period_bounds_the_exit() {
         let mut app = start(platform, &[("NUBES_SHUTDOWN_GRACE_MS", "500")]).await;
         let stuck = tokio::spawn(reqwest::get(format!("{}/slow?ms=20000", app.base)));
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let pid = app.child.id().to_string();
         let sigterm = Instant::now();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
+        process::sigterm(app.process.child());
         let (status, exited_after, _app) = tokio::task::spawn_blocking(move || {
-            let status = wait_exit(&mut app.child, Duration::from_secs(10));
+            let status = wait_exit(app.process.child(), Duration::from_secs(10));
             (status, sigterm.elapsed(), app)
         })
         .await

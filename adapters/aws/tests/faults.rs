@@ -10,15 +10,17 @@
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::os::unix::process::CommandExt as _;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use nubes_aws::{AwsConfig, Invocation, LambdaHandler};
 use nubes_core::{App, BoxError, Context, QueueMessage};
+use nubes_test_support::lambda_emulator::LambdaEmulator;
+use nubes_test_support::log_file::{log_file, read_log};
+use nubes_test_support::process::Group;
+use nubes_test_support::tool::cargo_lambda_available;
 use serde_json::{Value, json};
 
 const STANDARD_QUEUE: &str = "orders";
@@ -393,95 +395,22 @@ fn lambda_function_process() {
     panic!("the function stopped serving: {result:?}");
 }
 
-/// Whether `cargo lambda` runs; under CI its absence is a failure.
-fn cargo_lambda_available() -> bool {
-    let ok = Command::new("cargo")
-        .args(["lambda", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`cargo lambda` is missing: run .ci/install-aws.sh (pip install cargo-lambda)"
-        );
-        println!("SKIP: `cargo lambda` is not installed (pip install cargo-lambda)");
-    }
-    ok
-}
-
-/// A child in its own process group; the whole group is killed on drop.
-struct Group(Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn log_file(dir: &Path, name: &str) -> std::fs::File {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(name))
-        .unwrap()
-}
-
 #[tokio::test]
 async fn one_batch_end_to_end_through_the_runtime_api_emulator() {
     if !cargo_lambda_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    // `cargo lambda watch` reads a Cargo manifest even when it builds nothing.
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(
-        dir.path().join("Cargo.toml"),
-        "[package]\nname = \"faults\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let started = Instant::now();
-    let _emulator = Group(
-        Command::new("cargo")
-            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1"])
-            .arg("-P")
-            .arg(port.to_string())
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(log_file(dir.path(), "emulator.log"))
-            .stderr(log_file(dir.path(), "emulator.log"))
-            .process_group(0)
-            .spawn()
-            .unwrap(),
-    );
+    let emulator = LambdaEmulator::start("faults");
+    let dir = emulator.dir();
     let logs = || {
-        let read = |name| std::fs::read_to_string(dir.path().join(name)).unwrap_or_default();
         format!(
             "--- function\n{}\n--- emulator\n{}",
-            read("function.log"),
-            read("emulator.log")
+            read_log(dir, "function.log"),
+            emulator.log()
         )
     };
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "cargo lambda watch did not start:\n{}",
-            logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let base = format!("http://127.0.0.1:{port}");
-    let _function = Group(
+    let _function = Group::spawn(
         Command::new(std::env::current_exe().unwrap())
             .args([
                 "--ignored",
@@ -490,19 +419,15 @@ async fn one_batch_end_to_end_through_the_runtime_api_emulator() {
                 "--nocapture",
             ])
             .env(CHILD_ENV, "1")
-            // cargo-lambda's form (scheme and path); AWS itself gives host:port.
-            .env("AWS_LAMBDA_RUNTIME_API", format!("{base}/.rt/faults"))
+            .env("AWS_LAMBDA_RUNTIME_API", emulator.runtime_api("faults"))
             .env("AWS_LAMBDA_FUNCTION_NAME", "faults")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env_remove("RUST_LOG")
-            .current_dir(dir.path())
+            .current_dir(dir)
             .stdin(Stdio::null())
-            .stdout(log_file(dir.path(), "function.log"))
-            .stderr(log_file(dir.path(), "function.log"))
-            .process_group(0)
-            .spawn()
-            .unwrap(),
+            .stdout(log_file(dir, "function.log"))
+            .stderr(log_file(dir, "function.log")),
     );
     let batch: Vec<Queued> = (0..100)
         .map(|n| Queued {
@@ -525,7 +450,7 @@ async fn one_batch_end_to_end_through_the_runtime_api_emulator() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let url = format!("{base}/2015-03-31/functions/faults/invocations");
+    let url = emulator.invoke_url("faults");
     let invoke = |batch: Vec<Queued>| {
         let body = sqs_event(&template, STANDARD_QUEUE, &batch).to_string();
         let (http, url, logs) = (&http, &url, &logs);

@@ -13,6 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use nubes_aws::{AwsConfig, Invocation, LambdaHandler};
 use nubes_core::{App, BoxError, Context, QueueMessage};
+use nubes_test_support::log_capture::LogCapture;
 use serde_json::{Value, json};
 use tracing_subscriber::filter::Targets;
 
@@ -29,28 +30,6 @@ fn fixture(name: &str) -> Value {
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
-}
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn lines(&self) -> Vec<Value> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
 }
 
 /// Logs twice with a pause between, so concurrent messages interleave, and
@@ -146,7 +125,7 @@ fn check_emf(doc: &Value) -> (HashMap<String, String>, Vec<String>) {
 
 #[tokio::test]
 async fn traces_reach_every_line_and_metrics_are_valid_emf() {
-    let logs = Buffer::default();
+    let logs = LogCapture::default();
     let sink = logs.clone();
     let subscriber = nubes_aws::json_subscriber(
         Targets::new().with_default(tracing::Level::INFO),
@@ -163,7 +142,7 @@ async fn traces_reach_every_line_and_metrics_are_valid_emf() {
         serde_json::from_slice::<Value>(&reply).unwrap(),
         json!({"batchItemFailures": []})
     );
-    let lines = logs.lines();
+    let lines = logs.json_lines();
     let batch = fixture("sqs-batch.json");
     for (record, trace) in batch["Records"]
         .as_array()
@@ -232,7 +211,7 @@ async fn traces_reach_every_line_and_metrics_are_valid_emf() {
         .handle(Bytes::from(event.to_string()), &invocation)
         .await
         .unwrap();
-    let lines = logs.lines();
+    let lines = logs.json_lines();
     let hello = lines
         .iter()
         .find(|l| l["message"] == "saying hello")
@@ -264,7 +243,7 @@ async fn traces_reach_every_line_and_metrics_are_valid_emf() {
 /// alike, carries its `requestId=` and `xray_trace_id=`.
 #[tokio::test]
 async fn text_lines_carry_request_and_xray_ids() {
-    let logs = Buffer::default();
+    let logs = LogCapture::default();
     let sink = logs.clone();
     let subscriber = nubes_aws::text_subscriber(
         Targets::new().with_default(tracing::Level::INFO),
@@ -272,7 +251,7 @@ async fn text_lines_carry_request_and_xray_ids() {
     );
     let _guard = tracing::subscriber::set_default(subscriber);
     let handler = handler(Arc::default());
-    let text = || String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = || logs.text();
 
     let mut event = fixture("apigw-http-v2.json");
     event["headers"]["traceparent"] =
@@ -291,7 +270,7 @@ async fn text_lines_carry_request_and_xray_ids() {
         );
     }
 
-    logs.0.lock().unwrap().clear();
+    logs.clear();
     let invocation = Invocation::new("req-sqs").with_xray_trace_id(LAMBDA_TRACE);
     handler.handle(sqs_payload(), &invocation).await.unwrap();
     let sqs = text();

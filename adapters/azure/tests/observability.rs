@@ -6,43 +6,13 @@
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nubes_azure::{AzureConfig, CaptureLayer, JsonLines};
 use nubes_core::{App, BoxError, Context, QueueMessage};
+use nubes_test_support::log_capture::LogCapture;
 use serde_json::{Value, json};
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-    fn make_writer(&'a self) -> Buffer {
-        self.clone()
-    }
-}
-
-impl Buffer {
-    fn lines(&self) -> Vec<Value> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
 
 async fn order(msg: QueueMessage, ctx: Context) -> Result<(), BoxError> {
     tracing::info!(tag = %msg.id, "order received");
@@ -84,7 +54,7 @@ fn queue_payload(id: &str, metadata_trace: Option<&str>) -> Value {
 
 #[tokio::test]
 async fn trace_ids_on_every_line_and_one_metrics_entry() {
-    let stdout = Buffer::default();
+    let stdout = LogCapture::default();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_subscriber::filter::LevelFilter::INFO)
         .with(CaptureLayer)
@@ -156,7 +126,7 @@ async fn trace_ids_on_every_line_and_one_metrics_entry() {
         .unwrap();
     assert_eq!(res.status(), 400);
 
-    let lines = stdout.lines();
+    let lines = stdout.json_lines();
     let refused = lines
         .iter()
         .find(|l| l["invocation_id"] == "inv-refused")
@@ -196,7 +166,7 @@ async fn trace_ids_on_every_line_and_one_metrics_entry() {
 
     drop(http);
     server.shutdown().await.unwrap();
-    let lines = stdout.lines();
+    let lines = stdout.json_lines();
     let entries: Vec<&Value> = lines.iter().filter(|l| l["message"] == "metrics").collect();
     assert_eq!(entries.len(), 1, "one entry at shutdown: {lines:#?}");
     let metrics = entries[0]["metrics"].as_array().unwrap();

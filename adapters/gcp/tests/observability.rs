@@ -9,43 +9,13 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nubes_core::{App, BoxError, Context, QueueMessage};
 use nubes_gcp::CloudLogging;
+use nubes_test_support::log_capture::LogCapture;
 use serde_json::Value;
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::JsonFields;
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-    fn make_writer(&'a self) -> Buffer {
-        self.clone()
-    }
-}
-
-impl Buffer {
-    fn lines(&self) -> Vec<Value> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
 
 async fn traced(axum::extract::Path(tag): axum::extract::Path<String>) -> &'static str {
     tracing::info!(tag = %tag, "first line");
@@ -71,7 +41,7 @@ const TRACES: [&str; 4] = [
 
 #[tokio::test]
 async fn trace_links_on_every_line_and_metrics_entries() {
-    let logs = Buffer::default();
+    let logs = LogCapture::default();
     let subscriber = tracing_subscriber::fmt()
         .fmt_fields(JsonFields::new())
         .event_format(CloudLogging::new(Some("my-proj".into())))
@@ -135,7 +105,7 @@ async fn trace_links_on_every_line_and_metrics_entries() {
         .unwrap();
     assert!(res.status().is_success(), "{}", res.status());
 
-    let lines = logs.lines();
+    let lines = logs.json_lines();
     let trace = |l: &Value| {
         l["logging.googleapis.com/trace"]
             .as_str()
@@ -176,7 +146,7 @@ async fn trace_links_on_every_line_and_metrics_entries() {
     assert!(!lines.iter().any(order), "no metrics entry per request");
 
     server.shutdown().await.unwrap();
-    let lines = logs.lines();
+    let lines = logs.json_lines();
     let entries: Vec<&Value> = lines.iter().filter(|l| l["message"] == "metrics").collect();
     assert_eq!(entries.len(), 1, "one entry at shutdown: {lines:#?}");
     let entry = entries[0];

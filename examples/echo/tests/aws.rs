@@ -7,133 +7,56 @@
 #![cfg(feature = "aws")]
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
-use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
+use nubes_test_support::lambda_emulator::LambdaEmulator;
+use nubes_test_support::log_file::{log_file, read_log};
+use nubes_test_support::process::Group;
+use nubes_test_support::tool::cargo_lambda_available;
 use serde_json::{Value, json};
 
-/// Whether `cargo lambda` runs; under CI its absence is a failure.
-fn cargo_lambda_available() -> bool {
-    let ok = Command::new("cargo")
-        .args(["lambda", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`cargo lambda` is missing: run .ci/install-aws.sh (pip install cargo-lambda)"
-        );
-        println!("SKIP: `cargo lambda` is not installed (pip install cargo-lambda)");
-    }
-    ok
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/fixtures/aws")
         .join(name);
     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
 }
 
-/// A child in its own process group; the whole group is killed on drop.
-struct Group(Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 struct Lambda {
     base: String,
-    dir: tempfile::TempDir,
     http: reqwest::Client,
-    // Dropped last-to-first: the function, then the emulator.
+    // Dropped first to last: the function, then the emulator and its folder.
     _function: Group,
-    _emulator: Group,
+    emulator: LambdaEmulator,
 }
 
 impl Lambda {
     async fn start() -> Lambda {
-        let dir = tempfile::tempdir().unwrap();
-        // `cargo lambda watch` reads a Cargo manifest even when it runs no build.
-        std::fs::create_dir_all(dir.path().join("src")).unwrap();
-        std::fs::write(
-            dir.path().join("Cargo.toml"),
-            "[package]\nname = \"echo\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n",
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").unwrap();
-        let port = free_port();
-        let emulator = Group(
-            Command::new("cargo")
-                .args([
-                    "lambda",
-                    "watch",
-                    "--only-lambda-apis",
-                    "-A",
-                    "127.0.0.1",
-                    "-P",
-                ])
-                .arg(port.to_string())
-                .current_dir(dir.path())
-                .stdin(Stdio::null())
-                .stdout(log_file(dir.path(), "emulator.log"))
-                .stderr(log_file(dir.path(), "emulator.log"))
-                .process_group(0)
-                .spawn()
-                .unwrap(),
-        );
-        let base = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "cargo lambda watch did not start:\n{}",
-                read(dir.path(), "emulator.log")
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let function = Group(
+        let emulator = LambdaEmulator::start("echo");
+        let dir = emulator.dir();
+        let function = Group::spawn(
             Command::new(env!("CARGO_BIN_EXE_echo"))
-                .current_dir(dir.path())
-                // cargo-lambda's form (scheme and path); AWS itself gives host:port.
-                .env("AWS_LAMBDA_RUNTIME_API", format!("{base}/.rt/echo"))
+                .current_dir(dir)
+                .env("AWS_LAMBDA_RUNTIME_API", emulator.runtime_api("echo"))
                 .env("AWS_LAMBDA_FUNCTION_NAME", "echo")
                 .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
                 .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-                .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl"))
+                .env("NUBES_ECHO_FILE", dir.join("echo.jsonl"))
                 .env_remove("NUBES_PLATFORM")
                 .env_remove("RUST_LOG")
                 .stdin(Stdio::null())
-                .stdout(log_file(dir.path(), "function.log"))
-                .stderr(log_file(dir.path(), "function.log"))
-                .process_group(0)
-                .spawn()
-                .unwrap(),
+                .stdout(log_file(dir, "function.log"))
+                .stderr(log_file(dir, "function.log")),
         );
         Lambda {
-            base,
-            dir,
+            base: emulator.base_url(),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
             _function: function,
-            _emulator: emulator,
+            emulator,
         }
     }
 
@@ -143,7 +66,7 @@ impl Lambda {
     }
 
     async fn invoke_raw(&self, payload: String) -> (u16, Value) {
-        let url = format!("{}/2015-03-31/functions/echo/invocations", self.base);
+        let url = self.emulator.invoke_url("echo");
         let res = self
             .http
             .post(url)
@@ -161,13 +84,13 @@ impl Lambda {
     fn logs(&self) -> String {
         format!(
             "--- function\n{}\n--- emulator\n{}",
-            read(self.dir.path(), "function.log"),
-            read(self.dir.path(), "emulator.log")
+            read_log(self.emulator.dir(), "function.log"),
+            self.emulator.log()
         )
     }
 
     fn lines(&self) -> Vec<Value> {
-        read(self.dir.path(), "echo.jsonl")
+        read_log(self.emulator.dir(), "echo.jsonl")
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
@@ -179,18 +102,6 @@ impl Lambda {
             .filter(|l| l["kind"] == kind)
             .collect()
     }
-}
-
-fn log_file(dir: &Path, name: &str) -> std::fs::File {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(name))
-        .unwrap()
-}
-
-fn read(dir: &Path, name: &str) -> String {
-    std::fs::read_to_string(PathBuf::from(dir).join(name)).unwrap_or_default()
 }
 
 fn sqs_batch(bodies: &[&str]) -> (Value, Vec<String>) {
@@ -322,7 +233,7 @@ async fn echo_serves_every_trigger_under_cargo_lambda() {
     assert_eq!(lambda.lines_of("schedule").len(), 2);
 
     // Logs are CloudWatch JSON lines carrying the request id.
-    let logs = read(lambda.dir.path(), "function.log");
+    let logs = read_log(lambda.emulator.dir(), "function.log");
     let error_line = logs
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())

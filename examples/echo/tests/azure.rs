@@ -8,28 +8,22 @@
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use nubes_test_support::port::{free_port, port_opens_within};
+use nubes_test_support::process::Group;
 use serde_json::{Value, json};
 
 const INVOCATION_ID: &str = "5f0c6c55-8a4b-4f5e-a2a4-3c1d7d0e9b11";
 
 struct Host {
-    child: Child,
+    process: Group,
     base: String,
     dir: tempfile::TempDir,
     http: reqwest::Client,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn fixture(name: &str) -> Value {
@@ -63,20 +57,16 @@ impl Host {
             command.env(k, v);
         }
         let started = Instant::now();
-        let child = command.spawn().unwrap();
         let host = Host {
-            child,
+            process: Group::spawn(&mut command),
             base: format!("http://127.0.0.1:{port}"),
             dir,
             http: reqwest::Client::new(),
         };
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "echo did not open FUNCTIONS_CUSTOMHANDLER_PORT"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        assert!(
+            port_opens_within(port, Duration::from_secs(20)),
+            "echo did not open FUNCTIONS_CUSTOMHANDLER_PORT"
+        );
         // The host waits at most 60 s; nubes is ready in milliseconds.
         assert!(
             started.elapsed() < Duration::from_secs(3),
@@ -125,32 +115,7 @@ impl Host {
 
     /// SIGTERM, as the host sends on shutdown; then the exit status.
     fn terminate(&mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "echo did not exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.terminate(Duration::from_secs(15))
     }
 }
 

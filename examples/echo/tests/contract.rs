@@ -4,24 +4,19 @@
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use nubes_test_support::http_ready::answers_within;
+use nubes_test_support::port::free_port;
+use nubes_test_support::process::Group;
 use serde_json::{Value, json};
 
 struct Echo {
-    child: Child,
+    process: Group,
     base: String,
     dir: tempfile::TempDir,
     http: reqwest::Client,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Echo {
@@ -31,40 +26,35 @@ impl Echo {
 
     async fn start_in(dir: tempfile::TempDir, retry_delay_ms: &str) -> Echo {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_echo"))
-            .current_dir(dir.path())
-            .env("PORT", port.to_string())
-            .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl"))
-            .env("NUBES_LOCAL_RETRY_DELAY_MS", retry_delay_ms)
-            .env("NUBES_LOCAL_MAX_ATTEMPTS", "3")
-            .env("NUBES_LOCAL_SCHEDULES", "false")
-            .env("RUST_LOG", "warn")
-            .env_remove("NUBES_PLATFORM")
-            .env_remove("NUBES_LOCAL_DIR")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let process = Group::spawn(
+            Command::new(env!("CARGO_BIN_EXE_echo"))
+                .current_dir(dir.path())
+                .env("PORT", port.to_string())
+                .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl"))
+                .env("NUBES_LOCAL_RETRY_DELAY_MS", retry_delay_ms)
+                .env("NUBES_LOCAL_MAX_ATTEMPTS", "3")
+                .env("NUBES_LOCAL_SCHEDULES", "false")
+                .env("RUST_LOG", "warn")
+                .env_remove("NUBES_PLATFORM")
+                .env_remove("NUBES_LOCAL_DIR")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
         let echo = Echo {
-            child,
+            process,
             base: format!("http://127.0.0.1:{port}"),
             dir,
             http: reqwest::Client::new(),
         };
-        let started = Instant::now();
-        while echo
-            .http
-            .get(echo.url("/_nubes/triggers"))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "echo did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        assert!(
+            answers_within(
+                &echo.http,
+                &echo.url("/_nubes/triggers"),
+                Duration::from_secs(20)
+            )
+            .await,
+            "echo did not start"
+        );
         echo
     }
 
@@ -100,32 +90,7 @@ impl Echo {
 
     /// SIGTERM, then the exit status (the runner drains and exits by itself).
     fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "echo did not exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Echo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.terminate(Duration::from_secs(15))
     }
 }
 
@@ -350,8 +315,8 @@ async fn a_crash_loses_no_message() {
     let id = res.json::<Value>().await.unwrap()["id"].clone();
     echo.wait_lines(|l| l.len() == 1).await;
     let mut echo = echo;
-    echo.child.kill().unwrap(); // SIGKILL: no chance to clean up
-    echo.child.wait().unwrap();
+    echo.process.child().kill().unwrap(); // SIGKILL: no chance to clean up
+    echo.process.child().wait().unwrap();
     let dir = std::mem::replace(&mut echo.dir, tempfile::tempdir().unwrap());
     drop(echo);
 

@@ -22,10 +22,13 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use nubes_test_support::http_ready::answers_within;
+use nubes_test_support::port::free_port;
+use nubes_test_support::process::Group;
 use serde_json::Value;
 
 /// Messages of each burst.
@@ -37,60 +40,41 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The echo binary, its port and its folders (state in `<dir>/state`).
 struct Runner {
-    child: Child,
+    process: Group,
     base: String,
 }
 
 impl Runner {
     async fn start(dir: &Path, http: &reqwest::Client) -> Runner {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_echo"))
-            .current_dir(dir)
-            .env("PORT", port.to_string())
-            .env("NUBES_LOCAL_DIR", dir.join("state"))
-            .env("NUBES_ECHO_FILE", dir.join("echo.jsonl"))
-            .env("NUBES_LOCAL_SCHEDULES", "false")
-            .env("RUST_LOG", "warn")
-            .env_remove("NUBES_PLATFORM")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let port = free_port();
+        let process = Group::spawn(
+            Command::new(env!("CARGO_BIN_EXE_echo"))
+                .current_dir(dir)
+                .env("PORT", port.to_string())
+                .env("NUBES_LOCAL_DIR", dir.join("state"))
+                .env("NUBES_ECHO_FILE", dir.join("echo.jsonl"))
+                .env("NUBES_LOCAL_SCHEDULES", "false")
+                .env("RUST_LOG", "warn")
+                .env_remove("NUBES_PLATFORM")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
         let runner = Runner {
-            child,
+            process,
             base: format!("http://127.0.0.1:{port}"),
         };
-        let started = Instant::now();
-        while http
-            .get(format!("{}/_nubes/triggers", runner.base))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "echo did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let triggers = format!("{}/_nubes/triggers", runner.base);
+        assert!(
+            answers_within(http, &triggers, Duration::from_secs(20)).await,
+            "echo did not start"
+        );
         runner
     }
 
     /// SIGKILL: no chance to finish or clean up anything.
     fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Runner {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.child().kill().unwrap();
+        self.process.child().wait().unwrap();
     }
 }
 

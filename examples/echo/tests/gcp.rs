@@ -9,14 +9,17 @@
 #[path = "../../../adapters/gcp/tests/common/emulator.rs"]
 mod emulator;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use emulator::Emulator;
+use nubes_test_support::http_ready::answers_within;
+use nubes_test_support::port::free_port;
+use nubes_test_support::process::Group;
 use serde_json::Value;
 
 struct Echo {
-    child: Child,
+    process: Group,
     port: u16,
     dir: tempfile::TempDir,
 }
@@ -24,37 +27,29 @@ struct Echo {
 impl Echo {
     async fn start() -> Echo {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let log = std::fs::File::create(dir.path().join("stdout.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_echo"))
-            .current_dir(dir.path())
-            .env("K_SERVICE", "echo")
-            .env("NUBES_PLATFORM", "gcp")
-            .env("PORT", port.to_string())
-            .env("NUBES_HOST", "127.0.0.1")
-            .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl"))
-            .env("GOOGLE_CLOUD_PROJECT", "nubes-e2e")
-            .env("RUST_LOG", "info")
-            .env_remove("NUBES_GCP_PUSH_AUDIENCE")
-            .env_remove("NUBES_GCP_MODE")
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let echo = Echo { child, port, dir };
-        let started = Instant::now();
+        let process = Group::spawn(
+            Command::new(env!("CARGO_BIN_EXE_echo"))
+                .current_dir(dir.path())
+                .env("K_SERVICE", "echo")
+                .env("NUBES_PLATFORM", "gcp")
+                .env("PORT", port.to_string())
+                .env("NUBES_HOST", "127.0.0.1")
+                .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl"))
+                .env("GOOGLE_CLOUD_PROJECT", "nubes-e2e")
+                .env("RUST_LOG", "info")
+                .env_remove("NUBES_GCP_PUSH_AUDIENCE")
+                .env_remove("NUBES_GCP_MODE")
+                .stdout(Stdio::from(log))
+                .stderr(Stdio::null()),
+        );
+        let echo = Echo { process, port, dir };
         let http = reqwest::Client::new();
-        while http.get(echo.url("/hello/up")).send().await.is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "echo did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        assert!(
+            answers_within(&http, &echo.url("/hello/up"), Duration::from_secs(20)).await,
+            "echo did not start"
+        );
         echo
     }
 
@@ -87,32 +82,7 @@ impl Echo {
 
     /// SIGTERM, then the exit status.
     fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "echo did not exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Echo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.terminate(Duration::from_secs(15))
     }
 }
 
