@@ -76,9 +76,10 @@ pub(super) fn decode_binary(headers: &HeaderMap, body: &Bytes) -> Result<Decoded
 }
 
 /// The JSON form of a structured-mode CloudEvent (text borrowed from the
-/// body unless it has JSON escapes).
+/// body unless it has JSON escapes), with its `data` as `D`: kept raw until
+/// the type is known, or read as a Pub/Sub message in the one-pass path.
 #[derive(Deserialize)]
-struct Structured<'a> {
+struct Structured<'a, D> {
     #[serde(borrow)]
     specversion: Cow<'a, str>,
     #[serde(borrow)]
@@ -89,29 +90,10 @@ struct Structured<'a> {
     ty: Cow<'a, str>,
     #[serde(borrow, default)]
     time: Option<Cow<'a, str>>,
+    // No `default` (it would ask `D: Default`): serde reads an absent
+    // `Option` field as `None` anyway.
+    data: Option<D>,
     #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    data_base64: Option<Cow<'a, str>>,
-}
-
-/// A structured-mode Pub/Sub CloudEvent, read with its message in one pass.
-#[derive(Deserialize)]
-struct StructuredPubSub<'a> {
-    #[serde(borrow)]
-    specversion: Cow<'a, str>,
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(borrow)]
-    source: Cow<'a, str>,
-    #[serde(rename = "type", borrow)]
-    ty: Cow<'a, str>,
-    #[serde(borrow, default)]
-    time: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    data: Option<MessagePublished<'a>>,
-    #[serde(borrow, default)]
-    #[allow(dead_code)] // Typed as in `Structured`, so both accept the same events.
     data_base64: Option<Cow<'a, str>>,
 }
 
@@ -136,7 +118,7 @@ pub(super) fn decode_structured(body: &Bytes) -> Result<Decoded, Error> {
 /// A Pub/Sub CloudEvent read with its message in one pass; `None` when
 /// `text` is not one (the two-pass reading then decides).
 fn pubsub_in_one_pass(text: &str) -> Option<Result<Decoded, Error>> {
-    let StructuredPubSub {
+    let Structured::<MessagePublished<'_>> {
         specversion,
         id,
         source,
@@ -165,7 +147,7 @@ fn pubsub_in_one_pass(text: &str) -> Option<Result<Decoded, Error>> {
 /// A structured CloudEvent: its attributes with the data kept raw, then
 /// the data read by type.
 pub(super) fn decode_in_two_passes(text: &str) -> Result<Decoded, Error> {
-    let ce: Structured<'_> = wire::parse(text, "structured CloudEvent")?;
+    let ce: Structured<'_, &RawValue> = wire::parse(text, "structured CloudEvent")?;
     check_spec_version(&ce.specversion)?;
     let data = match (ce.data, ce.data_base64) {
         (Some(raw), _) => Cow::Borrowed(raw.get()),
