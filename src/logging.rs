@@ -109,26 +109,13 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use std::sync::{Arc, Mutex};
 
     use nubes_core::{Context, Provider, TraceContext, TriggerKind};
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use nubes_test_support::log_capture::LogCapture;
 
     #[tokio::test]
     async fn lines_of_an_invocation_carry_its_ids() {
-        let buffer = Buffer::default();
+        let buffer = LogCapture::default();
         let sink = buffer.clone();
         let subscriber =
             local_subscriber(nubes_core::log_filter::default_filter(), false, move || {
@@ -150,7 +137,7 @@ mod tests {
         .await;
         tracing::info!("after");
 
-        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let text = buffer.text();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3, "{text}");
         assert!(

@@ -280,24 +280,11 @@ fn write_ids(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use nubes_test_support::log_capture::LogCapture;
 
     #[test]
     fn lines_are_json_with_request_and_trace_ids() {
-        let buffer = Buffer::default();
+        let buffer = LogCapture::default();
         let sink = buffer.clone();
         let subscriber = json_subscriber(nubes_core::log_filter::default_filter(), move || {
             sink.clone()
@@ -307,7 +294,7 @@ mod tests {
             span.in_scope(|| tracing::warn!(attempt = 2, "hello {}", "world"));
             tracing::debug!("filtered out");
         });
-        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let text = buffer.text();
         let lines: Vec<Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -323,7 +310,7 @@ mod tests {
 
     #[test]
     fn text_lines_carry_the_invocation_ids() {
-        let buffer = Buffer::default();
+        let buffer = LogCapture::default();
         let sink = buffer.clone();
         let subscriber = text_subscriber(nubes_core::log_filter::default_filter(), move || {
             sink.clone()
@@ -337,7 +324,7 @@ mod tests {
             span.in_scope(|| tracing::warn!(attempt = 2, "hello {}", "world"));
             tracing::info!("outside");
         });
-        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let text = buffer.text();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2, "{text}");
         assert!(

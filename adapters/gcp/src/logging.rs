@@ -169,35 +169,11 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
-    use tracing_subscriber::fmt::MakeWriter;
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Buffer {
-        type Writer = Buffer;
-        fn make_writer(&'a self) -> Buffer {
-            self.clone()
-        }
-    }
+    use nubes_test_support::log_capture::LogCapture;
 
     #[test]
     fn lines_have_severity_message_and_trace_link() {
-        let buffer = Buffer::default();
+        let buffer = LogCapture::default();
         let subscriber = tracing_subscriber::fmt()
             .fmt_fields(JsonFields::new())
             .event_format(CloudLogging::new(Some("proj".into())))
@@ -212,8 +188,9 @@ mod tests {
             let _g = span.enter();
             tracing::warn!(attempt = 2, "handler failed");
         });
-        let bytes = buffer.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let line: Value = serde_json::from_slice(&bytes).expect("one JSON line");
+        let lines = buffer.json_lines();
+        assert_eq!(lines.len(), 1, "one JSON line: {lines:?}");
+        let line = &lines[0];
         assert_eq!(line["severity"], "WARNING");
         assert_eq!(line["message"], "handler failed");
         assert_eq!(line["attempt"], 2);
