@@ -138,6 +138,58 @@ where
     }
 }
 
+/// The ids a log line carries. Inside a handler, nubes' current context
+/// names the event's own trace (an SQS message's `AWSTraceHeader`, say);
+/// elsewhere in the invocation, the invocation span's ids.
+enum LineIds {
+    Current(nubes_core::Context),
+    Span(InvocationIds),
+}
+
+impl LineIds {
+    fn of<S, N>(ctx: &FmtContext<'_, S, N>) -> Option<LineIds>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+        N: for<'a> FormatFields<'a> + 'static,
+    {
+        if let Some(current) = nubes_core::current_context() {
+            return Some(LineIds::Current(current));
+        }
+        ctx.event_scope()?.find_map(|span| {
+            let ids = span.extensions().get::<InvocationIds>().cloned();
+            ids.map(LineIds::Span)
+        })
+    }
+
+    fn request_id(&self) -> &str {
+        match self {
+            LineIds::Current(ctx) => ctx.invocation_id(),
+            LineIds::Span(ids) => &ids.request_id,
+        }
+    }
+
+    fn trigger(&self) -> Option<&str> {
+        match self {
+            LineIds::Current(ctx) => Some(ctx.trigger()),
+            LineIds::Span(_) => None,
+        }
+    }
+
+    fn trace_id(&self) -> Option<&str> {
+        match self {
+            LineIds::Current(ctx) => ctx.trace().trace_id(),
+            LineIds::Span(ids) => Some(&ids.trace_id),
+        }
+    }
+
+    fn span_id(&self) -> Option<&str> {
+        match self {
+            LineIds::Current(ctx) => ctx.trace().span_id(),
+            LineIds::Span(_) => None,
+        }
+    }
+}
+
 /// `traceId` (W3C form), `xray_trace_id` (X-Ray form, as Powertools logs
 /// it, so CloudWatch and X-Ray link the line) and `spanId`.
 fn insert_trace(line: &mut Map<String, Value>, trace_id: Option<&str>, span_id: Option<&str>) {
@@ -182,25 +234,12 @@ where
                 .remove("message")
                 .unwrap_or(Value::String(String::new())),
         );
-        // Inside a handler, nubes' current context names the event's own
-        // trace (an SQS message's `AWSTraceHeader`, say); elsewhere in the
-        // invocation, the invocation span's ids.
-        if let Some(current) = nubes_core::current_context() {
-            line.insert("requestId".into(), current.invocation_id().into());
-            line.insert("trigger".into(), current.trigger().into());
-            insert_trace(
-                &mut line,
-                current.trace().trace_id(),
-                current.trace().span_id(),
-            );
-        } else if let Some(scope) = ctx.event_scope() {
-            for span in scope {
-                if let Some(ids) = span.extensions().get::<InvocationIds>() {
-                    line.insert("requestId".into(), Value::String(ids.request_id.clone()));
-                    insert_trace(&mut line, Some(ids.trace_id.as_str()), None);
-                    break;
-                }
+        if let Some(ids) = LineIds::of(ctx) {
+            line.insert("requestId".into(), ids.request_id().into());
+            if let Some(trigger) = ids.trigger() {
+                line.insert("trigger".into(), trigger.into());
             }
+            insert_trace(&mut line, ids.trace_id(), ids.span_id());
         }
         line.insert(
             "target".into(),
@@ -234,21 +273,8 @@ where
             event.metadata().level()
         )?;
         // The same ids, from the same places, as the JSON lines.
-        if let Some(current) = nubes_core::current_context() {
-            let trace = current.trace();
-            write_ids(
-                &mut writer,
-                current.invocation_id(),
-                trace.trace_id(),
-                trace.span_id(),
-            )?;
-        } else if let Some(scope) = ctx.event_scope() {
-            for span in scope {
-                if let Some(ids) = span.extensions().get::<InvocationIds>() {
-                    write_ids(&mut writer, &ids.request_id, Some(&ids.trace_id), None)?;
-                    break;
-                }
-            }
+        if let Some(ids) = LineIds::of(ctx) {
+            write_ids(&mut writer, ids.request_id(), ids.trace_id(), ids.span_id())?;
         }
         write!(writer, "{}: ", event.metadata().target())?;
         ctx.format_fields(writer.by_ref(), event)?;
