@@ -17,6 +17,7 @@
 //! Setup failures panic with a clear message: a test that cannot set up
 //! fails loudly. Not published, used as a dev-dependency.
 
+pub mod fixtures;
 pub mod http_ready;
 pub mod lambda_emulator;
 #[cfg(feature = "log-capture")]

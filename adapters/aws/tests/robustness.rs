@@ -21,7 +21,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use nubes_aws::{AwsConfig, Invocation, LambdaHandler};
 use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent};
-use nubes_test_support::mutate;
+use nubes_test_support::{fixtures, mutate};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde::de::IgnoredAny;
@@ -63,11 +63,7 @@ const UNSUPPORTED_FIXTURES: &[&str] = &[
 const CASES: u32 = 2_000;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/aws/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    fixtures::bytes(&format!("aws/{name}"))
 }
 
 /// What the handlers were given.

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use nubes_azure::AzureConfig;
 use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent};
-use nubes_test_support::mutate;
+use nubes_test_support::{fixtures, mutate};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
@@ -28,11 +28,7 @@ use tower::ServiceExt as _;
 const CASES: u32 = 2_000;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/azure/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    fixtures::bytes(&format!("azure/{name}"))
 }
 
 /// One invocation: the function it is for, its body, and whether the

@@ -21,7 +21,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent};
 use nubes_gcp::GcpConfig;
-use nubes_test_support::mutate;
+use nubes_test_support::{fixtures, mutate};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -32,11 +32,7 @@ use tower::ServiceExt as _;
 const CASES: u32 = 2_000;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/gcp/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    fixtures::bytes(&format!("gcp/{name}"))
 }
 
 /// One delivery: headers (as a JSON object, so they mutate like the body),

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent};
 use nubes_local::{LocalConfig, LocalServer};
-use nubes_test_support::mutate;
+use nubes_test_support::{fixtures, mutate};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::Value;
@@ -39,14 +39,6 @@ const BODIES: &[&str] = &[
     "gcp/pubsub-push-envelope.json",
     "azure/queue-trigger.request.json",
 ];
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 #[derive(Debug, Clone, Default)]
 struct Seen {
@@ -396,7 +388,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn nubes_endpoints_survive_generated_requests() {
     let h = Harness::new();
-    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(BODIES.iter().map(|n| fixture(n)).collect());
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(BODIES.iter().map(|n| fixtures::bytes(n)).collect());
     let accepted = Accepted::default();
     let mut runner = TestRunner::new(Config {
         cases: CASES,
@@ -489,7 +481,7 @@ fn unmutated_payloads_are_accepted_and_delivered() {
             method: "POST",
             target: "/_nubes/queues/orders?wait=true".into(),
             headers: vec![("x-nubes-attr-source".into(), b"fixture".to_vec())],
-            body: fixture(name),
+            body: fixtures::bytes(name),
         };
         let (status, body) = h.send(&req).unwrap();
         assert_eq!(status, 200, "{name}: {}", String::from_utf8_lossy(&body));
@@ -500,7 +492,7 @@ fn unmutated_payloads_are_accepted_and_delivered() {
         method: "PUT",
         target: "/_nubes/storage/uploads/docs/report%201.txt?wait=true".into(),
         headers: Vec::new(),
-        body: fixture(BODIES[0]),
+        body: fixtures::bytes(BODIES[0]),
     };
     assert_eq!(h.send(&put).unwrap().0, 200);
     assert_eq!(h.seen().storage, ["docs/report 1.txt"]);
