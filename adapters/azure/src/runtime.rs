@@ -61,15 +61,12 @@ fn timeout_setting(config: &AzureConfig) -> String {
 impl Runtime {
     /// How long before a handler's deadline it is cancelled.
     pub(crate) fn deadline_margin(&self) -> std::time::Duration {
-        nubes_core::deadline::margin_for(
-            self.config.function_timeout,
-            nubes_core::deadline::DEFAULT_MARGIN,
-        )
+        self.http_timeout.margin()
     }
 
     /// The error of a handler cancelled at its deadline.
     pub(crate) fn timed_out(&self) -> nubes_core::Error {
-        nubes_core::deadline::timed_out(timeout_setting(&self.config))
+        self.http_timeout.error()
     }
 
     /// The kind of the function named `name`: the HTTP function, or the event

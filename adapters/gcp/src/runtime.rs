@@ -23,6 +23,8 @@ pub(crate) struct Runtime {
     pub(crate) metrics: nubes_core::metrics::PeriodicFlush,
     /// The handle every `Context` gets.
     pub(crate) metrics_handle: nubes_core::metrics::Metrics,
+    /// The request timeout as the cut-off of the app's own routes, made once.
+    pub(crate) http_timeout: nubes_core::HttpTimeout,
     /// For each event kind, its trigger when the app registers exactly one:
     /// where an event arriving on `/` goes when its names match none.
     sole: [Option<String>; 3],
@@ -30,26 +32,23 @@ pub(crate) struct Runtime {
 
 pub(crate) type SharedRuntime = Arc<Runtime>;
 
+/// The request timeout, as error messages name it.
+fn timeout_setting(config: &GcpConfig) -> String {
+    format!(
+        "the {} ms request timeout (NUBES_GCP_REQUEST_TIMEOUT_MS)",
+        config.request_timeout.as_millis()
+    )
+}
+
 impl Runtime {
     /// How long before a handler's deadline it is cancelled.
     pub(crate) fn deadline_margin(&self) -> std::time::Duration {
-        nubes_core::deadline::margin_for(
-            self.config.request_timeout,
-            nubes_core::deadline::DEFAULT_MARGIN,
-        )
+        self.http_timeout.margin()
     }
 
     /// The error of a handler cancelled at its deadline.
     pub(crate) fn timed_out(&self) -> nubes_core::Error {
-        nubes_core::deadline::timed_out(self.timeout_setting())
-    }
-
-    /// The request timeout, as error messages name it.
-    pub(crate) fn timeout_setting(&self) -> String {
-        format!(
-            "the {} ms request timeout (NUBES_GCP_REQUEST_TIMEOUT_MS)",
-            self.config.request_timeout.as_millis()
-        )
+        self.http_timeout.error()
     }
 
     pub(crate) fn new(app: App, config: GcpConfig, verifier: Option<Verifier>) -> Self {
@@ -70,7 +69,15 @@ impl Runtime {
             nubes_core::metrics::PeriodicFlush::start(config.metrics_interval, |series| {
                 nubes_core::metrics::log_series(&series)
             });
+        let http_timeout = nubes_core::HttpTimeout::new(
+            nubes_core::deadline::margin_for(
+                config.request_timeout,
+                nubes_core::deadline::DEFAULT_MARGIN,
+            ),
+            timeout_setting(&config),
+        );
         Runtime {
+            http_timeout,
             metrics_handle: metrics.metrics(),
             metrics,
             app,

@@ -37,7 +37,7 @@ impl UserHttp {
     pub(crate) fn new(rt: SharedRuntime) -> Self {
         let shutdown = Arc::new(rt.shutdown.clone());
         let cut_off = Arc::new(rt.cut_off.clone());
-        let timeout = HttpTimeout::new(rt.deadline_margin(), rt.timeout_setting());
+        let timeout = rt.http_timeout.clone();
         UserHttp {
             rt,
             shutdown,
