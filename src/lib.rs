@@ -72,10 +72,10 @@ pub async fn run(app: App) -> Result<(), Error> {
         println!("{json}");
         return Ok(());
     }
-    let provider = detect_platform(|name| std::env::var(name).ok())?;
+    let platform = detect_platform(|name| std::env::var(name).ok())?;
     // Cloud adapters install the log format of their platform themselves.
-    if provider == Provider::Local {
+    if platform == Platform::Local {
         logging::init_local();
     }
-    platform::run_on(provider, app).await
+    platform::run_on(platform, app).await
 }

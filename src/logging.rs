@@ -110,7 +110,7 @@ mod tests {
 
     use super::*;
 
-    use nubes_core::{Context, Provider, TraceContext, TriggerKind};
+    use nubes_core::{Context, Platform, TraceContext, TriggerKind};
     use nubes_test_support::log_capture::LogCapture;
 
     #[tokio::test]
@@ -126,7 +126,7 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         )
         .unwrap();
-        let ctx = Context::builder(Provider::Local, TriggerKind::Queue, "orders")
+        let ctx = Context::builder(Platform::Local, TriggerKind::Queue, "orders")
             .invocation_id("m-1")
             .trace(trace)
             .build();

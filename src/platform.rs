@@ -1,19 +1,19 @@
 //! Which platform the process runs on, and handing the app to its adapter.
 
-use nubes_core::{App, Error, Provider};
+use nubes_core::{App, Error, Platform};
 
 /// Picks the platform from the environment (read through `lookup`):
 /// `NUBES_PLATFORM` if set, else `AWS_LAMBDA_RUNTIME_API` → AWS,
 /// `FUNCTIONS_CUSTOMHANDLER_PORT` → Azure, `K_SERVICE` → GCP, else local.
 ///
 /// ```
-/// use nubes::{detect_platform, Provider};
+/// use nubes::{detect_platform, Platform};
 ///
 /// let env = |name: &str| (name == "K_SERVICE").then(|| "orders".to_string());
-/// assert_eq!(detect_platform(env).unwrap(), Provider::Gcp);
-/// assert_eq!(detect_platform(|_| None).unwrap(), Provider::Local);
+/// assert_eq!(detect_platform(env).unwrap(), Platform::Gcp);
+/// assert_eq!(detect_platform(|_| None).unwrap(), Platform::Local);
 /// ```
-pub fn detect_platform(lookup: impl Fn(&str) -> Option<String>) -> Result<Provider, Error> {
+pub fn detect_platform(lookup: impl Fn(&str) -> Option<String>) -> Result<Platform, Error> {
     let set = |name: &str| lookup(name).is_some_and(|v| !v.trim().is_empty());
     if let Some(forced) = lookup("NUBES_PLATFORM").filter(|v| !v.trim().is_empty()) {
         return forced
@@ -21,22 +21,22 @@ pub fn detect_platform(lookup: impl Fn(&str) -> Option<String>) -> Result<Provid
             .map_err(|e: Error| Error::config(format!("NUBES_PLATFORM: {}", e.message())));
     }
     Ok(if set("AWS_LAMBDA_RUNTIME_API") {
-        Provider::Aws
+        Platform::Aws
     } else if set("FUNCTIONS_CUSTOMHANDLER_PORT") {
-        Provider::Azure
+        Platform::Azure
     } else if set("K_SERVICE") {
-        Provider::Gcp
+        Platform::Gcp
     } else {
-        Provider::Local
+        Platform::Local
     })
 }
 
 /// The clear error for a platform whose adapter is not compiled in.
-fn not_compiled(provider: Provider) -> Error {
-    let (feature, name) = match provider {
-        Provider::Aws => ("aws", "AWS Lambda"),
-        Provider::Gcp => ("gcp", "Google Cloud Run"),
-        Provider::Azure => ("azure", "Azure Functions"),
+fn not_compiled(platform: Platform) -> Error {
+    let (feature, name) = match platform {
+        Platform::Aws => ("aws", "AWS Lambda"),
+        Platform::Gcp => ("gcp", "Google Cloud Run"),
+        Platform::Azure => ("azure", "Azure Functions"),
         _ => ("local", "the local runner"),
     };
     Error::config(format!(
@@ -46,15 +46,15 @@ fn not_compiled(provider: Provider) -> Error {
     ))
 }
 
-pub(crate) async fn run_on(provider: Provider, app: App) -> Result<(), Error> {
-    match provider {
-        Provider::Local => run_local(app).await,
+pub(crate) async fn run_on(platform: Platform, app: App) -> Result<(), Error> {
+    match platform {
+        Platform::Local => run_local(app).await,
         #[cfg(feature = "aws")]
-        Provider::Aws => nubes_aws::run(app).await,
+        Platform::Aws => nubes_aws::run(app).await,
         #[cfg(feature = "gcp")]
-        Provider::Gcp => nubes_gcp::run(app).await,
+        Platform::Gcp => nubes_gcp::run(app).await,
         #[cfg(feature = "azure")]
-        Provider::Azure => nubes_azure::run(app).await,
+        Platform::Azure => nubes_azure::run(app).await,
         other => Err(not_compiled(other)),
     }
 }
@@ -66,7 +66,7 @@ async fn run_local(app: App) -> Result<(), Error> {
 
 #[cfg(not(feature = "local"))]
 async fn run_local(_app: App) -> Result<(), Error> {
-    Err(not_compiled(Provider::Local))
+    Err(not_compiled(Platform::Local))
 }
 
 #[cfg(test)]
@@ -86,37 +86,37 @@ mod tests {
     fn environment_picks_the_platform() {
         assert_eq!(
             detect_platform(env(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")])).unwrap(),
-            Provider::Aws
+            Platform::Aws
         );
         assert_eq!(
             detect_platform(env(&[("FUNCTIONS_CUSTOMHANDLER_PORT", "7071")])).unwrap(),
-            Provider::Azure
+            Platform::Azure
         );
         assert_eq!(
             detect_platform(env(&[("K_SERVICE", "svc")])).unwrap(),
-            Provider::Gcp
+            Platform::Gcp
         );
-        assert_eq!(detect_platform(env(&[])).unwrap(), Provider::Local);
+        assert_eq!(detect_platform(env(&[])).unwrap(), Platform::Local);
     }
 
     #[test]
     fn override_wins_and_is_validated() {
         let both = env(&[("AWS_LAMBDA_RUNTIME_API", "x"), ("NUBES_PLATFORM", "local")]);
-        assert_eq!(detect_platform(both).unwrap(), Provider::Local);
+        assert_eq!(detect_platform(both).unwrap(), Platform::Local);
         let err = detect_platform(env(&[("NUBES_PLATFORM", "mars")])).unwrap_err();
         assert!(err.to_string().contains("NUBES_PLATFORM"), "{err}");
     }
 
     #[test]
     fn missing_feature_names_the_feature() {
-        let err = not_compiled(Provider::Azure);
+        let err = not_compiled(Platform::Azure);
         assert!(err.to_string().contains("--features azure"), "{err}");
     }
 
     #[cfg(not(feature = "aws"))]
     #[tokio::test]
     async fn detected_but_not_compiled_is_a_config_error() {
-        let err = run_on(Provider::Aws, App::new()).await.unwrap_err();
+        let err = run_on(Platform::Aws, App::new()).await.unwrap_err();
         assert_eq!(err.kind(), nubes_core::ErrorKind::Config);
         assert!(err.to_string().contains("`aws` feature"), "{err}");
     }

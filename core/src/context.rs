@@ -6,19 +6,19 @@ use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::{Provider, RawEvent, TraceContext, TriggerKind};
+use crate::{Platform, RawEvent, TraceContext, TriggerKind};
 
 /// What nubes knows about one invocation: who sent it, for which trigger, how long
-/// is left, the trace it belongs to and the raw provider event.
+/// is left, the trace it belongs to and the raw platform event.
 ///
 /// `Context` is cheap to clone (one reference count). HTTP handlers find it in the
 /// request extensions (`axum::Extension<nubes::Context>`).
 ///
 /// ```
-/// use nubes_core::{Context, Provider, TriggerKind};
+/// use nubes_core::{Context, Platform, TriggerKind};
 /// use std::time::{Duration, SystemTime};
 ///
-/// let ctx = Context::builder(Provider::Local, TriggerKind::Queue, "orders")
+/// let ctx = Context::builder(Platform::Local, TriggerKind::Queue, "orders")
 ///     .invocation_id("msg-1")
 ///     .deadline(SystemTime::now() + Duration::from_secs(30))
 ///     .build();
@@ -37,7 +37,7 @@ pub struct Context {
 #[derive(Debug)]
 struct Inner {
     invocation_id: OnceLock<String>,
-    provider: Provider,
+    platform: Platform,
     kind: TriggerKind,
     trigger: Cow<'static, str>,
     attempt: u32,
@@ -45,24 +45,24 @@ struct Inner {
     trace: OnceLock<TraceContext>,
     raw: Option<RawEvent>,
     shutdown: Option<Arc<CancellationToken>>,
-    /// Provider-specific details (e.g. `nubes_aws::Invocation`), by type.
+    /// Platform-specific details (e.g. `nubes_aws::Invocation`), by type.
     extensions: http::Extensions,
     /// Where custom metrics go (disabled unless the adapter installs a sink).
     metrics: crate::metrics::Metrics,
 }
 
 impl Context {
-    /// Starts building a context for an invocation of `trigger` (of `kind`) on `provider`.
+    /// Starts building a context for an invocation of `trigger` (of `kind`) on `platform`.
     #[inline]
     pub fn builder(
-        provider: Provider,
+        platform: Platform,
         kind: TriggerKind,
         trigger: impl Into<Cow<'static, str>>,
     ) -> ContextBuilder {
         ContextBuilder {
             inner: Inner {
                 invocation_id: OnceLock::new(),
-                provider,
+                platform,
                 kind,
                 trigger: trigger.into(),
                 attempt: 1,
@@ -86,8 +86,8 @@ impl Context {
     }
 
     /// The platform that delivered the invocation.
-    pub fn provider(&self) -> Provider {
-        self.inner.provider
+    pub fn platform(&self) -> Platform {
+        self.inner.platform
     }
 
     /// The kind of trigger being invoked.
@@ -124,7 +124,7 @@ impl Context {
         self.inner.trace.get_or_init(TraceContext::new_root)
     }
 
-    /// The provider's own event, as delivered.
+    /// The platform's own event, as delivered.
     pub fn raw_event(&self) -> Option<&RawEvent> {
         self.inner.raw.as_ref()
     }
@@ -155,7 +155,7 @@ impl Context {
         &self.inner.metrics
     }
 
-    /// Provider-specific details the adapter attached, by type: for instance
+    /// Platform-specific details the adapter attached, by type: for instance
     /// `ctx.extension::<nubes::aws::Invocation>()` gives the invoked function
     /// ARN on AWS. `None` on other platforms.
     pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
@@ -198,7 +198,7 @@ impl ContextBuilder {
         self
     }
 
-    /// Attaches the raw provider event.
+    /// Attaches the raw platform event.
     #[inline]
     pub fn raw_event(mut self, raw: RawEvent) -> Self {
         self.inner.raw = Some(raw);
@@ -223,7 +223,7 @@ impl ContextBuilder {
         self
     }
 
-    /// Attaches a provider-specific value, readable with [`Context::extension`].
+    /// Attaches a platform-specific value, readable with [`Context::extension`].
     #[inline]
     pub fn extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
         self.inner.extensions.insert(value);
@@ -245,7 +245,7 @@ mod tests {
 
     #[test]
     fn remaining_is_zero_after_the_deadline() {
-        let ctx = Context::builder(Provider::Aws, TriggerKind::Queue, "q")
+        let ctx = Context::builder(Platform::Aws, TriggerKind::Queue, "q")
             .deadline(SystemTime::UNIX_EPOCH)
             .build();
         assert_eq!(ctx.remaining(), Some(Duration::ZERO));
@@ -255,7 +255,7 @@ mod tests {
     fn extensions_are_found_by_type() {
         #[derive(Clone, Debug, PartialEq)]
         struct Arn(&'static str);
-        let ctx = Context::builder(Provider::Aws, TriggerKind::Queue, "q")
+        let ctx = Context::builder(Platform::Aws, TriggerKind::Queue, "q")
             .extension(Arn("arn:aws:lambda:eu-west-1:1:function:f"))
             .build();
         assert_eq!(
@@ -267,7 +267,7 @@ mod tests {
 
     #[test]
     fn defaults_are_sensible() {
-        let ctx = Context::builder(Provider::Local, TriggerKind::Schedule, "nightly").build();
+        let ctx = Context::builder(Platform::Local, TriggerKind::Schedule, "nightly").build();
         assert_eq!(ctx.attempt(), 1);
         assert!(ctx.deadline().is_none());
         assert!(ctx.raw_event().is_none());
@@ -276,7 +276,7 @@ mod tests {
 
     #[test]
     fn missing_ids_are_generated_once_and_kept() {
-        let ctx = Context::builder(Provider::Local, TriggerKind::Http, "http").build();
+        let ctx = Context::builder(Platform::Local, TriggerKind::Http, "http").build();
         let id = ctx.invocation_id().to_owned();
         assert_eq!(id.len(), 36, "a UUID: {id}");
         assert_eq!(ctx.clone().invocation_id(), id);
@@ -292,7 +292,7 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         )
         .unwrap();
-        let ctx = Context::builder(Provider::Gcp, TriggerKind::Http, String::from("http"))
+        let ctx = Context::builder(Platform::Gcp, TriggerKind::Http, String::from("http"))
             .invocation_id("req-1")
             .trace(trace.clone())
             .shutdown_signal(token.clone())

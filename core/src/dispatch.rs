@@ -124,10 +124,10 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{BoxError, ErrorKind, Provider, TriggerKind, permanent};
+    use crate::{BoxError, ErrorKind, Platform, TriggerKind, permanent};
 
     fn ctx(name: &str) -> Context {
-        Context::builder(Provider::Local, TriggerKind::Queue, name.to_owned()).build()
+        Context::builder(Platform::Local, TriggerKind::Queue, name.to_owned()).build()
     }
 
     async fn behave(msg: QueueMessage, _: Context) -> Result<(), BoxError> {

@@ -233,10 +233,10 @@ pub fn json_error(status: StatusCode, err: &Error) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Provider, TriggerKind};
+    use crate::{Platform, TriggerKind};
 
     fn ctx() -> Context {
-        Context::builder(Provider::Local, TriggerKind::Http, "http")
+        Context::builder(Platform::Local, TriggerKind::Http, "http")
             .invocation_id("r-1")
             .build()
     }
@@ -288,7 +288,7 @@ mod tests {
         let app = App::new().http(router);
         let timeout = HttpTimeout::new(Duration::from_millis(20), "the 100 ms test limit");
         let soon = || {
-            Context::builder(Provider::Local, TriggerKind::Http, "http")
+            Context::builder(Platform::Local, TriggerKind::Http, "http")
                 .deadline(std::time::SystemTime::now() + Duration::from_millis(100))
                 .build()
         };

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use idempotency_suite as suite;
 use nubes_core::idempotency::{Begin, IdempotencyStore, MemoryStore, idempotent};
-use nubes_core::{App, BoxError, Context, Error, Outcome, Provider, QueueMessage, TriggerKind};
+use nubes_core::{App, BoxError, Context, Error, Outcome, Platform, QueueMessage, TriggerKind};
 
 #[tokio::test]
 async fn sequential_duplicates_run_once() {
@@ -80,7 +80,7 @@ async fn an_unreachable_store_fails_the_delivery_without_running() {
         async { Ok::<(), BoxError>(()) }
     };
     let app = App::new().on_queue("orders", idempotent(handler).store(Unreachable));
-    let ctx = Context::builder(Provider::Local, TriggerKind::Queue, "orders").build();
+    let ctx = Context::builder(Platform::Local, TriggerKind::Queue, "orders").build();
     let outcome = app.dispatch_queue(QueueMessage::new("m-1", "x"), ctx).await;
     let Outcome::Retry(err) = outcome else {
         panic!("expected a retry, got {outcome:?}");

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use idempotency_suite as suite;
 use nubes_core::idempotency::{Begin, IdempotencyStore, RedisStore, idempotent};
-use nubes_core::{App, BoxError, Context, Outcome, Provider, QueueMessage, TriggerKind};
+use nubes_core::{App, BoxError, Context, Outcome, Platform, QueueMessage, TriggerKind};
 
 /// A `redis-server` in its own process group, killed on drop.
 struct RedisServer {
@@ -160,7 +160,7 @@ async fn an_unreachable_redis_fails_the_delivery_without_running() {
         async { Ok::<(), BoxError>(()) }
     };
     let app = App::new().on_queue("orders", idempotent(handler).store(store));
-    let ctx = Context::builder(Provider::Local, TriggerKind::Queue, "orders").build();
+    let ctx = Context::builder(Platform::Local, TriggerKind::Queue, "orders").build();
     let started = Instant::now();
     let outcome = app.dispatch_queue(QueueMessage::new("m-1", "x"), ctx).await;
     assert!(matches!(outcome, Outcome::Retry(_)), "{outcome:?}");

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use nubes_core::metrics::{Aggregator, Metrics};
 use nubes_core::{
-    App, CancellationToken, Context, Error, Outcome, Provider, RawEvent, TraceContext, TriggerKind,
+    App, CancellationToken, Context, Error, Outcome, Platform, RawEvent, TraceContext, TriggerKind,
 };
 use tracing::Instrument as _;
 
@@ -246,7 +246,7 @@ impl Scope<'_> {
         raw: RawEvent,
         trace: TraceContext,
     ) -> Context {
-        let mut builder = Context::builder(Provider::Aws, kind, trigger)
+        let mut builder = Context::builder(Platform::Aws, kind, trigger)
             .invocation_id(self.invocation.request_id.as_str())
             .attempt(attempt)
             .trace(trace)

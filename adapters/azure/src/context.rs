@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName};
-use nubes_core::{Context, Provider, RawEvent, TraceContext, TriggerKind};
+use nubes_core::{Context, Platform, RawEvent, TraceContext, TriggerKind};
 
 use crate::envelope::Envelope;
 use crate::runtime::Runtime;
@@ -67,7 +67,7 @@ pub(crate) fn build(rt: &Runtime, inv: Invocation<'_>) -> Context {
     let trace = TraceContext::from_headers(inv.headers)
         .or_else(|| inv.inner_headers.and_then(TraceContext::from_headers))
         .or_else(|| inv.envelope.and_then(metadata_trace));
-    let mut builder = Context::builder(Provider::Azure, inv.kind, trigger_name(inv.trigger))
+    let mut builder = Context::builder(Platform::Azure, inv.kind, trigger_name(inv.trigger))
         .attempt(inv.attempt)
         .deadline(SystemTime::now() + rt.config.function_timeout)
         .shutdown_signal(rt.shutdown.clone())

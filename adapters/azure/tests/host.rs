@@ -50,7 +50,7 @@ fn app(lines: &Lines) -> App {
                 axum::Json(json!({
                     "id": ctx.invocation_id(),
                     "trace": ctx.trace().trace_id(),
-                    "provider": ctx.provider().as_str(),
+                    "provider": ctx.platform().as_str(),
                 }))
             }),
         )

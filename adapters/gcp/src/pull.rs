@@ -13,7 +13,7 @@ use google_cloud_pubsub::client::Subscriber;
 use google_cloud_pubsub::model::Message;
 use google_cloud_pubsub::subscriber::handler::Handler;
 use google_cloud_pubsub::subscriber::{MessageStream, ShutdownBehavior};
-use nubes_core::{Context, Error, Provider, QueueMessage, RawEvent, TraceContext, TriggerKind};
+use nubes_core::{Context, Error, Platform, QueueMessage, RawEvent, TraceContext, TriggerKind};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
@@ -185,7 +185,7 @@ async fn handle(
         span_id = trace.span_id().unwrap_or_default(),
     );
     let raw = serde_json::to_vec(&msg).unwrap_or_default();
-    let ctx = Context::builder(Provider::Gcp, TriggerKind::Queue, trigger)
+    let ctx = Context::builder(Platform::Gcp, TriggerKind::Queue, trigger)
         .invocation_id(msg.id.clone())
         .attempt(attempt)
         .trace(trace)

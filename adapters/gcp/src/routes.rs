@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, Method, Request, StatusCode, header};
 use nubes_core::{
-    Body, Context, Error, ErrorKind, Provider, RawEvent, TraceContext, TriggerKind, deadline,
+    Body, Context, Error, ErrorKind, Platform, RawEvent, TraceContext, TriggerKind, deadline,
 };
 use tracing::Instrument as _;
 
@@ -198,7 +198,7 @@ async fn dispatch(
         span_id = trace.span_id().unwrap_or_default(),
     );
     let timeout = rt.config.request_timeout;
-    let ctx = Context::builder(Provider::Gcp, kind, trigger.clone())
+    let ctx = Context::builder(Platform::Gcp, kind, trigger.clone())
         .invocation_id(id)
         .attempt(decoded.attempt)
         .deadline(SystemTime::now() + timeout)

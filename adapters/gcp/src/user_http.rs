@@ -10,7 +10,7 @@ use axum::body::Body as AxumBody;
 use axum::response::Response;
 use http::Request;
 use nubes_core::{
-    Body, CancellationToken, Context, HttpDispatch, HttpTimeout, Provider, TraceContext,
+    Body, CancellationToken, Context, HttpDispatch, HttpTimeout, Platform, TraceContext,
     TriggerKind,
 };
 use tokio_util::sync::WaitForCancellationFutureOwned;
@@ -53,7 +53,7 @@ impl UserHttp {
     /// per request. The invocation id is generated only if something reads it.
     pub(crate) fn serve(&self, request: Request<Body>) -> Answer {
         let rt = &self.rt;
-        let mut ctx = Context::builder(Provider::Gcp, TriggerKind::Http, "http")
+        let mut ctx = Context::builder(Platform::Gcp, TriggerKind::Http, "http")
             .deadline(SystemTime::now() + rt.config.request_timeout)
             .shutdown_signal(self.shutdown.clone())
             .metrics(rt.metrics_handle.clone());

@@ -7,7 +7,7 @@
 
 use chrono::Utc;
 use nubes_core::{
-    Context, Outcome, Provider, QueueMessage, RawEvent, ScheduledEvent, StorageEvent, TraceContext,
+    Context, Outcome, Platform, QueueMessage, RawEvent, ScheduledEvent, StorageEvent, TraceContext,
     TriggerKind, deadline,
 };
 use serde::{Deserialize, Serialize};
@@ -192,7 +192,7 @@ async fn attempt_all(rt: &SharedRuntime, delivery: &Delivery) -> Fate {
     let max = rt.config.max_attempts;
     let mut last_error = String::from("no attempts left");
     for attempt in delivery.attempts_done + 1..=max {
-        let ctx = Context::builder(Provider::Local, kind, delivery.trigger.clone())
+        let ctx = Context::builder(Platform::Local, kind, delivery.trigger.clone())
             .invocation_id(delivery.id.clone())
             .attempt(attempt)
             .trace(delivery.trace.clone())

@@ -11,7 +11,7 @@ use futures_util::FutureExt as _;
 use futures_util::future::Map;
 use http::Request;
 use nubes_core::{
-    Body, CancellationToken, Context, HttpDispatch, HttpTimeout, Provider, TraceContext,
+    Body, CancellationToken, Context, HttpDispatch, HttpTimeout, Platform, TraceContext,
     TriggerKind,
 };
 use tower::Service;
@@ -61,7 +61,7 @@ impl Service<Request<AxumBody>> for UserHttp {
         // id and root trace on first read, so requests that never ask do not
         // pay for them.
         let rt = &self.rt;
-        let mut ctx = Context::builder(Provider::Local, TriggerKind::Http, "http")
+        let mut ctx = Context::builder(Platform::Local, TriggerKind::Http, "http")
             .shutdown_signal(self.shutdown.clone())
             .metrics(rt.metrics.handle.clone())
             .deadline(SystemTime::now() + rt.config.timeout);

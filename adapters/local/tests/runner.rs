@@ -57,7 +57,7 @@ fn app(seen: &Seen) -> App {
                 |axum::Extension(ctx): axum::Extension<Context>| async move {
                     format!(
                         "{}:{}",
-                        ctx.provider(),
+                        ctx.platform(),
                         ctx.trace().trace_id().unwrap_or("none")
                     )
                 },

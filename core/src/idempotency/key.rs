@@ -85,10 +85,10 @@ fn missing_id(what: &str) -> BoxError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Provider, StorageAction, TriggerKind};
+    use crate::{Platform, StorageAction, TriggerKind};
 
     fn ctx() -> Context {
-        Context::builder(Provider::Local, TriggerKind::Storage, "uploads").build()
+        Context::builder(Platform::Local, TriggerKind::Storage, "uploads").build()
     }
 
     #[test]

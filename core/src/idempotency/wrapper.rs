@@ -234,14 +234,14 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
-    use crate::{Provider, TriggerKind};
+    use crate::{Platform, TriggerKind};
 
     async fn noop(_: crate::QueueMessage, _: Context) -> Result<(), BoxError> {
         Ok(())
     }
 
     fn ctx(deadline: Option<SystemTime>) -> Context {
-        let builder = Context::builder(Provider::Aws, TriggerKind::Queue, "orders");
+        let builder = Context::builder(Platform::Aws, TriggerKind::Queue, "orders");
         match deadline {
             Some(at) => builder.deadline(at).build(),
             None => builder.build(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use nubes_core::idempotency::{IdempotencyStore, InProgress, idempotent};
 use nubes_core::{
-    App, BoxError, Context, Outcome, Provider, QueueMessage, ScheduledEvent, StorageAction,
+    App, BoxError, Context, Outcome, Platform, QueueMessage, ScheduledEvent, StorageAction,
     StorageEvent, TriggerKind, permanent,
 };
 
@@ -26,7 +26,7 @@ impl Runs {
 }
 
 fn ctx(kind: TriggerKind, trigger: &str) -> Context {
-    Context::builder(Provider::Local, kind, trigger.to_owned()).build()
+    Context::builder(Platform::Local, kind, trigger.to_owned()).build()
 }
 
 async fn deliver(app: &App, msg: &QueueMessage) -> Outcome {

@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use nubes::idempotency::MemoryStore;
-use nubes::{Context, Provider, QueueMessage, TriggerKind};
+use nubes::{Context, Platform, QueueMessage, TriggerKind};
 
 use crate::stats::Stats;
 
 const ORDER: &str = r#"{"id":"o-1","customer":"ada","total_cents":4200}"#;
 
 fn queue_ctx() -> Context {
-    Context::builder(Provider::Local, TriggerKind::Queue, "orders").build()
+    Context::builder(Platform::Local, TriggerKind::Queue, "orders").build()
 }
 
 #[tokio::test]

@@ -34,7 +34,7 @@ fn context(ctx: &Context) -> Value {
     json!({
         "trigger": ctx.trigger(),
         "kind": ctx.trigger_kind().as_str(),
-        "provider": ctx.provider().as_str(),
+        "provider": ctx.platform().as_str(),
         "invocation_id": ctx.invocation_id(),
         "attempt": ctx.attempt(),
         "trace_id": ctx.trace().trace_id(),

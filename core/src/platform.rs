@@ -11,7 +11,7 @@ use crate::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
-pub enum Provider {
+pub enum Platform {
     /// The embedded local runner.
     Local,
     /// AWS Lambda.
@@ -22,33 +22,33 @@ pub enum Provider {
     Azure,
 }
 
-impl Provider {
+impl Platform {
     /// Lower-case name: `local`, `aws`, `gcp` or `azure`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Provider::Local => "local",
-            Provider::Aws => "aws",
-            Provider::Gcp => "gcp",
-            Provider::Azure => "azure",
+            Platform::Local => "local",
+            Platform::Aws => "aws",
+            Platform::Gcp => "gcp",
+            Platform::Azure => "azure",
         }
     }
 }
 
-impl fmt::Display for Provider {
+impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl FromStr for Provider {
+impl FromStr for Platform {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "local" => Ok(Provider::Local),
-            "aws" | "lambda" => Ok(Provider::Aws),
-            "gcp" | "google" | "cloudrun" => Ok(Provider::Gcp),
-            "azure" => Ok(Provider::Azure),
+            "local" => Ok(Platform::Local),
+            "aws" | "lambda" => Ok(Platform::Aws),
+            "gcp" | "google" | "cloudrun" => Ok(Platform::Gcp),
+            "azure" => Ok(Platform::Azure),
             other => Err(Error::config(format!(
                 "unknown platform `{other}`: expected one of local, aws, gcp, azure"
             ))),
@@ -95,9 +95,9 @@ mod tests {
 
     #[test]
     fn parses_platform_names() {
-        assert_eq!("AWS".parse::<Provider>().unwrap(), Provider::Aws);
-        assert_eq!(" gcp ".parse::<Provider>().unwrap(), Provider::Gcp);
-        let err = "heroku".parse::<Provider>().unwrap_err();
+        assert_eq!("AWS".parse::<Platform>().unwrap(), Platform::Aws);
+        assert_eq!(" gcp ".parse::<Platform>().unwrap(), Platform::Gcp);
+        let err = "heroku".parse::<Platform>().unwrap_err();
         assert!(err.to_string().contains("heroku"));
     }
 }
