@@ -4,7 +4,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use nubes_core::Error;
-use nubes_core::raw::env::{parse, read};
+use nubes_core::raw::env::{parse, read, read_millis};
+use nubes_serve::ServerSettings;
 
 /// The function name nubes gives the HTTP trigger unless
 /// `NUBES_AZURE_HTTP_FUNCTION` says otherwise.
@@ -67,7 +68,7 @@ impl Default for AzureConfig {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             http_function: DEFAULT_HTTP_FUNCTION.to_owned(),
-            max_body_bytes: 6 * 1024 * 1024,
+            max_body_bytes: ServerSettings::DEFAULT_MAX_BODY_BYTES,
             max_invocation_bytes: 128 * 1024 * 1024,
             function_timeout: DEFAULT_FUNCTION_TIMEOUT,
             header_read_timeout: nubes_serve::ServeConfig::DEFAULT.header_read_timeout,
@@ -106,51 +107,30 @@ impl AzureConfig {
             Some(name) if !name.trim().is_empty() => valid_function_name(name.trim())?,
             _ => d.http_function,
         };
+        let server =
+            ServerSettings::from_lookup(&lookup, ServerSettings::defaults(d.shutdown_grace))?;
         Ok(AzureConfig {
             host: d.host,
             port,
             http_function,
-            max_body_bytes: read(
-                &lookup,
-                "NUBES_MAX_BODY_BYTES",
-                d.max_body_bytes,
-                "a byte count",
-            )?,
             max_invocation_bytes: read(
                 &lookup,
                 "NUBES_AZURE_MAX_INVOCATION_BYTES",
                 d.max_invocation_bytes,
                 "a byte count",
             )?,
-            function_timeout: millis(
+            function_timeout: read_millis(
                 &lookup,
                 "NUBES_AZURE_FUNCTION_TIMEOUT_MS",
                 d.function_timeout,
             )?,
-            header_read_timeout: millis(
-                &lookup,
-                "NUBES_HEADER_READ_TIMEOUT_MS",
-                d.header_read_timeout,
-            )?,
-            body_read_timeout: millis(&lookup, "NUBES_BODY_READ_TIMEOUT_MS", d.body_read_timeout)?,
-            shutdown_grace: Duration::from_millis(read(
-                &lookup,
-                "NUBES_SHUTDOWN_GRACE_MS",
-                10_000,
-                "milliseconds",
-            )?),
+            max_body_bytes: server.max_body_bytes,
+            header_read_timeout: server.header_read_timeout,
+            body_read_timeout: server.body_read_timeout,
+            shutdown_grace: server.shutdown_grace,
             metrics_interval: nubes_core::metrics::flush_interval(&lookup)?,
         })
     }
-}
-
-/// A duration given in milliseconds.
-fn millis(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: Duration,
-) -> Result<Duration, Error> {
-    read(lookup, name, default.as_millis() as u64, "milliseconds").map(Duration::from_millis)
 }
 
 /// Function names become folder names and the path the host POSTs to.

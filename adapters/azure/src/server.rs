@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use nubes_core::raw::AppDispatch as _;
 use nubes_core::{App, CancellationToken, Error, Platform, TriggerKind};
-use tokio::task::JoinHandle;
 
 use crate::runtime::{Runtime, SharedRuntime};
 use crate::{AzureConfig, logs, router};
@@ -13,9 +12,8 @@ use crate::{AzureConfig, logs, router};
 /// A running custom handler. Stop it with [`AzureServer::shutdown`].
 #[derive(Debug)]
 pub struct AzureServer {
-    addr: SocketAddr,
     rt: SharedRuntime,
-    server: JoinHandle<()>,
+    server: nubes_serve::Running,
 }
 
 /// Validates `app`, binds `config.host:config.port` and serves the
@@ -38,26 +36,19 @@ pub async fn start(app: App, config: AzureConfig) -> Result<AzureServer, Error> 
              trigger or set NUBES_AZURE_HTTP_FUNCTION to another function name"
         )));
     }
-    let addr = SocketAddr::new(config.host, config.port);
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        Error::platform(format!(
-            "cannot listen on {addr} (FUNCTIONS_CUSTOMHANDLER_PORT): {e}"
-        ))
-        .with_source(e)
-    })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::platform(format!("reading the bound address: {e}")))?;
+    let bound = nubes_serve::bind(
+        SocketAddr::new(config.host, config.port),
+        "the port is FUNCTIONS_CUSTOMHANDLER_PORT",
+    )
+    .await?;
     let rt: SharedRuntime = Arc::new(Runtime::new(app, config));
-    let serve = nubes_serve::serve(
-        listener,
+    let server = bound.spawn(
         router::build(rt.clone()),
         Limit(rt.clone()),
         nubes_serve::ServeConfig::new(rt.config.header_read_timeout, rt.config.body_read_timeout),
         CancellationToken::clone(&rt.shutdown),
     );
-    let server = tokio::spawn(serve);
-    Ok(AzureServer { addr, rt, server })
+    Ok(AzureServer { rt, server })
 }
 
 /// The body limit of a request: the host's invocation requests
@@ -83,32 +74,21 @@ impl nubes_serve::BodyLimit for Limit {
 impl AzureServer {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.server.local_addr()
     }
 
     /// `http://<addr>`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// Stops accepting connections and waits, up to the grace period, for
     /// in-flight invocations to finish.
     pub async fn shutdown(self) -> Result<(), Error> {
         let grace = self.rt.config.shutdown_grace;
+        let deadline = tokio::time::Instant::now() + grace;
         self.rt.shutdown.cancel();
-        let mut server = self.server;
-        let result = match tokio::time::timeout(grace, &mut server).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(Error::platform(format!("the server task failed: {e}"))),
-            Err(_) => {
-                server.abort();
-                tracing::error!(
-                    grace_ms = grace.as_millis() as u64,
-                    "invocations still running after the grace period were cut off"
-                );
-                Ok(())
-            }
-        };
+        let result = self.server.drain(deadline, grace, None).await;
         // The last interval's metrics, before the process exits.
         self.rt.metrics.flush();
         result

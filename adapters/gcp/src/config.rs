@@ -4,7 +4,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use nubes_core::Error;
-use nubes_core::raw::env::{parse, read, read_flag};
+use nubes_core::raw::env::{parse, read, read_flag, read_millis};
+use nubes_serve::ServerSettings;
 
 /// Google's public keys for the OIDC tokens it signs (push, Eventarc, Scheduler).
 pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
@@ -144,7 +145,7 @@ impl Default for GcpConfig {
         GcpConfig {
             host: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: 8080,
-            max_body_bytes: 6 * 1024 * 1024,
+            max_body_bytes: ServerSettings::DEFAULT_MAX_BODY_BYTES,
             shutdown_grace: Duration::from_millis(9000),
             request_timeout: Duration::from_secs(300),
             header_read_timeout: nubes_serve::ServeConfig::DEFAULT.header_read_timeout,
@@ -247,39 +248,15 @@ impl GcpConfig {
                 }
             }
         }
+        let server = ServerSettings::from_lookup(&get, ServerSettings::defaults(d.shutdown_grace))?;
         Ok(GcpConfig {
             host,
             port: read(&get, "PORT", d.port, "a port number (0-65535)")?,
-            max_body_bytes: read(
-                &get,
-                "NUBES_MAX_BODY_BYTES",
-                d.max_body_bytes,
-                "a byte count",
-            )?,
-            shutdown_grace: Duration::from_millis(read(
-                &get,
-                "NUBES_SHUTDOWN_GRACE_MS",
-                9000,
-                "milliseconds",
-            )?),
-            request_timeout: Duration::from_millis(read(
-                &get,
-                "NUBES_GCP_REQUEST_TIMEOUT_MS",
-                300_000,
-                "milliseconds",
-            )?),
-            header_read_timeout: Duration::from_millis(read(
-                &get,
-                "NUBES_HEADER_READ_TIMEOUT_MS",
-                d.header_read_timeout.as_millis() as u64,
-                "milliseconds",
-            )?),
-            body_read_timeout: Duration::from_millis(read(
-                &get,
-                "NUBES_BODY_READ_TIMEOUT_MS",
-                d.body_read_timeout.as_millis() as u64,
-                "milliseconds",
-            )?),
+            request_timeout: read_millis(&get, "NUBES_GCP_REQUEST_TIMEOUT_MS", d.request_timeout)?,
+            max_body_bytes: server.max_body_bytes,
+            header_read_timeout: server.header_read_timeout,
+            body_read_timeout: server.body_read_timeout,
+            shutdown_grace: server.shutdown_grace,
             project_id,
             push_auth,
             pull: PullConfig {

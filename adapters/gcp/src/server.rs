@@ -5,21 +5,16 @@ use std::sync::Arc;
 
 use nubes_core::raw::AppDispatch as _;
 use nubes_core::{App, Error, Platform};
-use tokio::task::JoinHandle;
 
 use crate::auth::Verifier;
 use crate::config::Mode;
 use crate::runtime::{Runtime, SharedRuntime};
 use crate::{CloudLogging, GcpConfig, routes};
 
-/// How long cut-off requests get to send their `503` after the grace period.
-const CUT_OFF_FLUSH: std::time::Duration = std::time::Duration::from_millis(500);
-
 /// A running adapter. Stop it with [`GcpServer::shutdown`].
 pub struct GcpServer {
-    addr: SocketAddr,
     rt: SharedRuntime,
-    server: JoinHandle<()>,
+    server: nubes_serve::Running,
     #[cfg(feature = "pubsub-pull")]
     pull: Option<crate::pull::PullWorkers>,
 }
@@ -27,7 +22,7 @@ pub struct GcpServer {
 impl std::fmt::Debug for GcpServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GcpServer")
-            .field("addr", &self.addr)
+            .field("addr", &self.server.local_addr())
             .finish_non_exhaustive()
     }
 }
@@ -42,32 +37,24 @@ pub async fn start(app: App, config: GcpConfig) -> Result<GcpServer, Error> {
         ));
     }
     let verifier = config.push_auth.clone().map(Verifier::new).transpose()?;
-    let addr = SocketAddr::new(config.host, config.port);
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        Error::platform(format!(
-            "cannot listen on {addr}: {e} (set PORT or NUBES_HOST to use another address)"
-        ))
-        .with_source(e)
-    })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::platform(format!("reading the bound address: {e}")))?;
+    let bound = nubes_serve::bind(
+        SocketAddr::new(config.host, config.port),
+        "set PORT or NUBES_HOST to use another address",
+    )
+    .await?;
     let rt: SharedRuntime = Arc::new(Runtime::new(app, config, verifier));
     #[cfg(feature = "pubsub-pull")]
     let pull = match rt.config.pull.mode {
         Mode::Pull => Some(crate::pull::start(rt.clone()).await?),
         Mode::Push => None,
     };
-    let serve = nubes_serve::serve(
-        listener,
+    let server = bound.spawn(
         routes::build(rt.clone()),
         rt.config.max_body_bytes as u64,
         nubes_serve::ServeConfig::new(rt.config.header_read_timeout, rt.config.body_read_timeout),
         rt.shutdown.clone(),
     );
-    let server = tokio::spawn(serve);
     Ok(GcpServer {
-        addr,
         rt,
         server,
         #[cfg(feature = "pubsub-pull")]
@@ -78,12 +65,12 @@ pub async fn start(app: App, config: GcpConfig) -> Result<GcpServer, Error> {
 impl GcpServer {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.server.local_addr()
     }
 
     /// `http://<addr>`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// Stops accepting requests (and pulling), then waits up to the grace
@@ -97,28 +84,13 @@ impl GcpServer {
         if let Some(pull) = self.pull {
             pull.stop(deadline).await;
         }
-        let mut server = self.server;
-        match tokio::time::timeout_at(deadline, &mut server).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "HTTP server task failed"),
-            Err(_) => {
-                tracing::error!(
-                    grace_ms = grace.as_millis() as u64,
-                    "requests still running after the grace period were cut off; \
-                     their events were not acknowledged and will be redelivered"
-                );
-                self.rt.cut_off.cancel();
-                // The cut-off replies take a moment to be written.
-                if tokio::time::timeout(CUT_OFF_FLUSH, &mut server)
-                    .await
-                    .is_err()
-                {
-                    server.abort();
-                }
-            }
-        }
+        // Cut-off requests answer `503` (see `routes::cut_off`).
+        let served = self
+            .server
+            .drain(deadline, grace, Some(&self.rt.cut_off))
+            .await;
         self.rt.metrics.flush(); // the last interval's metrics, before exit
-        Ok(())
+        served
     }
 }
 

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use nubes_core::Error;
-use nubes_core::raw::env::{parse, read, read_flag};
+use nubes_core::raw::env::{parse, read, read_flag, read_millis};
+use nubes_serve::ServerSettings;
 
 /// Settings of the local runner. [`LocalConfig::from_env`] reads them from the
 /// environment; tests build one directly.
@@ -58,7 +59,7 @@ impl Default for LocalConfig {
             data_dir: PathBuf::from(".nubes"),
             retry_delay: Duration::from_millis(1000),
             max_attempts: 5,
-            max_body_bytes: 6 * 1024 * 1024,
+            max_body_bytes: ServerSettings::DEFAULT_MAX_BODY_BYTES,
             timeout: Duration::from_secs(300),
             header_read_timeout: nubes_serve::ServeConfig::DEFAULT.header_read_timeout,
             body_read_timeout: nubes_serve::ServeConfig::DEFAULT.body_read_timeout,
@@ -94,6 +95,8 @@ impl LocalConfig {
         if max_attempts == 0 {
             return Err(Error::config("NUBES_LOCAL_MAX_ATTEMPTS must be at least 1"));
         }
+        let server =
+            ServerSettings::from_lookup(&lookup, ServerSettings::defaults(d.shutdown_grace))?;
         Ok(LocalConfig {
             host,
             port: read(&lookup, "PORT", d.port, "a port number (0-65535)")?,
@@ -107,38 +110,15 @@ impl LocalConfig {
                 "milliseconds",
             )?),
             max_attempts,
-            max_body_bytes: read(
-                &lookup,
-                "NUBES_MAX_BODY_BYTES",
-                d.max_body_bytes,
-                "a byte count",
-            )?,
-            timeout: millis(&lookup, "NUBES_LOCAL_TIMEOUT_MS", d.timeout)?,
-            header_read_timeout: millis(
-                &lookup,
-                "NUBES_HEADER_READ_TIMEOUT_MS",
-                d.header_read_timeout,
-            )?,
-            body_read_timeout: millis(&lookup, "NUBES_BODY_READ_TIMEOUT_MS", d.body_read_timeout)?,
-            shutdown_grace: Duration::from_millis(read(
-                &lookup,
-                "NUBES_SHUTDOWN_GRACE_MS",
-                10_000,
-                "milliseconds",
-            )?),
+            timeout: read_millis(&lookup, "NUBES_LOCAL_TIMEOUT_MS", d.timeout)?,
+            max_body_bytes: server.max_body_bytes,
+            header_read_timeout: server.header_read_timeout,
+            body_read_timeout: server.body_read_timeout,
+            shutdown_grace: server.shutdown_grace,
             run_schedules: read_flag(&lookup, "NUBES_LOCAL_SCHEDULES", d.run_schedules)?,
             watch_storage: read_flag(&lookup, "NUBES_LOCAL_WATCH", d.watch_storage)?,
         })
     }
-}
-
-/// A duration given in milliseconds.
-fn millis(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: Duration,
-) -> Result<Duration, Error> {
-    read(lookup, name, default.as_millis() as u64, "milliseconds").map(Duration::from_millis)
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use nubes_core::raw::AppDispatch as _;
 use nubes_core::{App, CancellationToken, Error, Platform, TriggerKind};
-use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
 use crate::LocalConfig;
@@ -19,9 +18,8 @@ use crate::{router, scheduler, watcher};
 /// A running local runner. Stop it with [`LocalServer::shutdown`].
 #[derive(Debug)]
 pub struct LocalServer {
-    addr: SocketAddr,
     rt: SharedRuntime,
-    server: JoinHandle<()>,
+    server: nubes_serve::Running,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -43,16 +41,11 @@ pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> 
         .filter(|t| t.kind == TriggerKind::Storage)
         .map(|t| t.name.as_str());
     let storage = StorageFolder::open(&config.data_dir, buckets)?;
-    let addr = SocketAddr::new(config.host, config.port);
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        Error::platform(format!(
-            "cannot listen on {addr}: {e} (set PORT or NUBES_HOST to use another address)"
-        ))
-        .with_source(e)
-    })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::platform(format!("reading the bound address: {e}")))?;
+    let bound = nubes_serve::bind(
+        SocketAddr::new(config.host, config.port),
+        "set PORT or NUBES_HOST to use another address",
+    )
+    .await?;
     let dead_letters = DeadLetters::open(&config.data_dir)?;
     let spool = Spool::open(&config.data_dir)?;
     let has_storage = description
@@ -76,15 +69,13 @@ pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> 
     if rt.config.run_schedules {
         scheduler::start(&rt);
     }
-    let serve = nubes_serve::serve(
-        listener,
+    let server = bound.spawn(
         router::build(rt.clone()),
         rt.config.max_body_bytes as u64,
         nubes_serve::ServeConfig::new(rt.config.header_read_timeout, rt.config.body_read_timeout),
         rt.shutdown.clone(),
     );
-    let server = tokio::spawn(serve);
-    Ok(LocalServer { addr, rt, server })
+    Ok(LocalServer { rt, server })
 }
 
 /// Redelivers the events an earlier run accepted but did not finish.
@@ -116,12 +107,12 @@ fn resume_spooled(rt: &SharedRuntime) {
 impl LocalServer {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.server.local_addr()
     }
 
     /// `http://<addr>`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// Stops accepting work and waits, up to the grace period, for in-flight
@@ -131,18 +122,7 @@ impl LocalServer {
         let grace = self.rt.config.shutdown_grace;
         let deadline = tokio::time::Instant::now() + grace;
         self.rt.shutdown.cancel();
-        let mut server = self.server;
-        match tokio::time::timeout_at(deadline, &mut server).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "HTTP server task failed"),
-            Err(_) => {
-                server.abort();
-                tracing::error!(
-                    grace_ms = grace.as_millis() as u64,
-                    "HTTP requests still running after the grace period were cut off"
-                );
-            }
-        }
+        let served = self.server.drain(deadline, grace, None).await;
         self.rt.deliveries.close();
         if tokio::time::timeout_at(deadline, self.rt.deliveries.wait())
             .await
@@ -153,7 +133,7 @@ impl LocalServer {
                 "event deliveries still running after the grace period were abandoned"
             );
         }
-        Ok(())
+        served
     }
 }
 

@@ -34,7 +34,9 @@ mod config;
 mod guard;
 mod header_timer;
 mod protocol;
+mod running;
 mod server;
+mod settings;
 mod split;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -42,7 +44,9 @@ pub mod testing;
 mod tripwire;
 
 pub use config::{BodyLimit, ServeConfig};
+pub use running::{Bound, Running, bind};
 pub use server::serve;
+pub use settings::ServerSettings;
 pub use split::PrefixSplit;
 
 /// Re-exported: the body type of the requests a [`BodyLimit`] looks at.

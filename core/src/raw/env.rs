@@ -5,6 +5,7 @@
 //! blank value means "not set".
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use crate::Error;
 
@@ -44,6 +45,15 @@ pub fn read<T: FromStr>(
         Some(value) => parse(name, &value, expected),
         None => Ok(default),
     }
+}
+
+/// A duration variable given in milliseconds, or `default` when unset or blank.
+pub fn read_millis(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: Duration,
+) -> Result<Duration, Error> {
+    read(lookup, name, default.as_millis() as u64, "milliseconds").map(Duration::from_millis)
 }
 
 /// A boolean variable: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any
