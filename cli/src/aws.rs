@@ -1,7 +1,7 @@
 //! AWS Lambda artefacts: `bootstrap`, `bootstrap.zip`, `template.yaml`.
 
-use nubes_aws::{Architecture, SamOptions, sam_template};
 use nubes_core::AppDescription;
+use nubes_deploy::aws::{Architecture, SamOptions, sam_template};
 
 use crate::artefact::GeneratedFile;
 use crate::error::CliError;

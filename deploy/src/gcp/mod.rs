@@ -1,12 +1,12 @@
-//! Deployment files generated from an app's description: a Cloud Run
-//! service YAML, a Dockerfile for the binary, and a reviewed `gcloud` script
+//! Google Cloud deployment files generated from an app's description (served
+//! by `nubes-gcp`): a Cloud Run service YAML, a Dockerfile for the binary, and a reviewed `gcloud` script
 //! that wires every trigger to its reserved path (Pub/Sub push subscriptions
 //! with OIDC to `/_nubes/queues/{name}`, Eventarc Cloud Storage triggers to
 //! `/_nubes/storage/{name}`, Cloud Scheduler jobs to `/_nubes/schedules/{name}`).
 //!
 //! ```
 //! use nubes_core::{App, BoxError, Context, QueueMessage};
-//! use nubes_gcp::manifest::{ManifestOptions, generate};
+//! use nubes_deploy::gcp::{ManifestOptions, generate};
 //!
 //! async fn h(_: QueueMessage, _: Context) -> Result<(), BoxError> { Ok(()) }
 //!
@@ -20,7 +20,9 @@ mod dockerfile;
 mod service;
 mod triggers;
 
-use nubes_core::{AppDescription, CronSchedule, Error, StorageAction, TriggerKind};
+use nubes_core::{AppDescription, Error, StorageAction, TriggerDescription, TriggerKind};
+
+use crate::schedule;
 
 /// What the generator needs beyond the app itself.
 #[derive(Debug, Clone)]
@@ -57,7 +59,7 @@ pub struct ManifestOptions {
     pub storage_actions: Vec<StorageAction>,
     /// Seconds Pub/Sub waits for an answer before redelivering (10 to 600).
     pub ack_deadline_seconds: u32,
-    /// True when the binary is built beforehand (`nubes build --target gcp`)
+    /// True when the binary is built beforehand (`nubes build --platform gcp`)
     /// and sits next to the Dockerfile: the image then just copies it instead
     /// of compiling the workspace inside Docker.
     pub prebuilt: bool,
@@ -130,10 +132,7 @@ pub fn generate(app: &AppDescription, options: &ManifestOptions) -> Result<Manif
                 Wiring::Queue(trigger.name.clone())
             }
             TriggerKind::Storage => Wiring::Storage(trigger.name.clone()),
-            TriggerKind::Schedule => {
-                let expression = trigger.schedule.as_deref().unwrap_or_default();
-                Wiring::Schedule(trigger.name.clone(), unix_cron(&trigger.name, expression)?)
-            }
+            TriggerKind::Schedule => Wiring::Schedule(trigger.name.clone(), unix_cron(trigger)?),
             _ => continue,
         });
     }
@@ -183,14 +182,9 @@ fn check_pubsub_name(name: &str) -> Result<(), Error> {
 }
 
 /// Cloud Scheduler speaks unix-cron (5 fields, minute granularity, UTC here).
-fn unix_cron(name: &str, expression: &str) -> Result<String, Error> {
-    let cron = CronSchedule::parse(expression)?;
-    if cron.seconds().is_some_and(|s| s != "0") {
-        return Err(Error::config(format!(
-            "schedule `{name}` (`{expression}`): Cloud Scheduler fires at minute granularity; \
-             use a seconds field of 0 or a 5-field expression"
-        )));
-    }
+fn unix_cron(trigger: &TriggerDescription) -> Result<String, Error> {
+    let cron = schedule::cron(trigger)?;
+    schedule::whole_minutes(&cron, "Cloud Scheduler")?;
     Ok(cron.standard_fields().join(" "))
 }
 

@@ -5,6 +5,7 @@ use nubes_core::AppDescription;
 use serde_json::{Value, json};
 
 use super::ManifestOptions;
+use super::contract::FUNCTION_TIMEOUT;
 
 /// The extension bundle every generated app uses: the 4.x bundle has the
 /// queue, blob, Service Bus, Event Grid and timer extensions.
@@ -23,7 +24,7 @@ pub(super) fn host_json(app: &AppDescription, options: &ManifestOptions) -> Valu
         "version": "2.0",
         // Stated rather than left to the plan's default, so it is the value the
         // adapter assumes (`NUBES_AZURE_FUNCTION_TIMEOUT_MS` must match a change).
-        "functionTimeout": function_timeout(crate::DEFAULT_FUNCTION_TIMEOUT),
+        "functionTimeout": function_timeout(FUNCTION_TIMEOUT),
         "customHandler": null,
         "extensionBundle": {
             "id": EXTENSION_BUNDLE,
@@ -52,10 +53,7 @@ mod tests {
 
     #[test]
     fn the_timeout_is_the_one_the_adapter_assumes() {
-        assert_eq!(
-            function_timeout(crate::DEFAULT_FUNCTION_TIMEOUT),
-            "00:05:00"
-        );
+        assert_eq!(function_timeout(FUNCTION_TIMEOUT), "00:05:00");
         assert_eq!(
             function_timeout(std::time::Duration::from_secs(2 * 3600 + 61)),
             "02:01:01"

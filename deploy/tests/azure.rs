@@ -2,12 +2,14 @@
 //! validated against SchemaStore's JSON Schemas for them (vendored in
 //! `tests/schemas/`, see its README), checked field by field against the
 //! Azure Functions documentation, and compared with the documentation's own
-//! examples (`shared/fixtures/azure/config/`).
+//! examples (the Azure `config/` fixtures).
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
-use nubes_azure::manifest::{self, AuthLevel, ManifestOptions, QueueService, StorageSource};
 use nubes_core::{AppDescription, TriggerDescription, TriggerKind};
+use nubes_deploy::azure::{
+    self as manifest, AuthLevel, ManifestOptions, QueueService, StorageSource,
+};
 use serde_json::{Value, json};
 
 fn echo_description() -> AppDescription {
@@ -27,11 +29,8 @@ fn echo_description() -> AppDescription {
 }
 
 fn config_fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/fixtures/azure/config/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    let bytes = nubes_test_support::fixtures::bytes(&format!("azure/config/{name}"));
+    serde_json::from_slice(&bytes).unwrap()
 }
 
 fn file<'a>(files: &'a [manifest::ManifestFile], path: &str) -> &'a Value {
