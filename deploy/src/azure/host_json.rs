@@ -1,11 +1,11 @@
 //! `host.json`: the custom handler's executable, HTTP proxying, the
-//! extension bundle, the function timeout.
+//! extension bundle, the function timeout, the Storage queues' poison count.
 
-use nubes_core::AppDescription;
-use serde_json::{Value, json};
+use nubes_core::{AppDescription, TriggerKind};
+use serde_json::{Map, Value, json};
 
-use super::ManifestOptions;
 use super::contract::FUNCTION_TIMEOUT;
+use super::{ManifestOptions, QueueService};
 
 /// The extension bundle every generated app uses: the 4.x bundle has the
 /// queue, blob, Service Bus, Event Grid and timer extensions.
@@ -31,11 +31,26 @@ pub(super) fn host_json(app: &AppDescription, options: &ManifestOptions) -> Valu
             "version": EXTENSION_BUNDLE_VERSION,
         },
     });
+    let mut extensions = Map::new();
     if app.http {
         // The original request reaches the app's routes unchanged, at its
         // original path (no `/api` prefix).
         custom_handler["enableProxyingHttpRequest"] = Value::Bool(true);
-        host["extensions"] = json!({ "http": { "routePrefix": "" } });
+        extensions.insert("http".into(), json!({ "routePrefix": "" }));
+    }
+    let storage_queues = options.queue_service == QueueService::StorageQueue
+        && app.triggers.iter().any(|t| t.kind == TriggerKind::Queue);
+    if storage_queues {
+        // Stated rather than left to the default (also 5), so every platform's
+        // "attempts, then dead-lettered" is visibly the same: the host then
+        // moves the message to `<queue>-poison`.
+        extensions.insert(
+            "queues".into(),
+            json!({ "maxDequeueCount": options.max_dequeue_count }),
+        );
+    }
+    if !extensions.is_empty() {
+        host["extensions"] = Value::Object(extensions);
     }
     host["customHandler"] = custom_handler;
     host

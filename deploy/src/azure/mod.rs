@@ -107,6 +107,12 @@ pub struct ManifestOptions {
     pub storage_source: StorageSource,
     /// App setting holding the blob storage connection (default `AzureWebJobsStorage`).
     pub storage_connection: String,
+    /// Deliveries of a Storage queue message before the host moves it to the
+    /// `<queue>-poison` queue (`host.json` `extensions.queues.maxDequeueCount`;
+    /// default 5, as SQS's `maxReceiveCount` and Pub/Sub's maximum delivery
+    /// attempts in the other platforms' files). Service Bus queues count with
+    /// their own `MaxDeliveryCount`, set where the queue is created.
+    pub max_dequeue_count: u32,
 }
 
 impl Default for ManifestOptions {
@@ -119,6 +125,7 @@ impl Default for ManifestOptions {
             queue_connection: None,
             storage_source: StorageSource::default(),
             storage_connection: "AzureWebJobsStorage".to_owned(),
+            max_dequeue_count: 5,
         }
     }
 }

@@ -1,8 +1,10 @@
-//! Google Cloud deployment files generated from an app's description (served
-//! by `nubes-gcp`): a Cloud Run service YAML, a Dockerfile for the binary, and a reviewed `gcloud` script
-//! that wires every trigger to its reserved path (Pub/Sub push subscriptions
-//! with OIDC to `/_nubes/queues/{name}`, Eventarc Cloud Storage triggers to
-//! `/_nubes/storage/{name}`, Cloud Scheduler jobs to `/_nubes/schedules/{name}`).
+//! Google Cloud deployment files generated from an app's description
+//! (served by `nubes-gcp`): a Cloud Run service YAML, a Dockerfile for the
+//! binary, and a reviewed `gcloud` script that wires every trigger to its
+//! reserved path (Pub/Sub push subscriptions with OIDC to
+//! `/_nubes/queues/{name}`, each with a dead-letter topic; Eventarc Cloud
+//! Storage triggers to `/_nubes/storage/{name}`; Cloud Scheduler jobs to
+//! `/_nubes/schedules/{name}`).
 //!
 //! ```
 //! use nubes_core::{App, BoxError, Context, QueueMessage};
@@ -59,6 +61,10 @@ pub struct ManifestOptions {
     pub storage_actions: Vec<StorageAction>,
     /// Seconds Pub/Sub waits for an answer before redelivering (10 to 600).
     pub ack_deadline_seconds: u32,
+    /// Deliveries of a message before Pub/Sub moves it to the queue's
+    /// dead-letter topic `<queue>-dlq` (5 to 100; default 5, as SQS's
+    /// `maxReceiveCount` in the SAM template and Azure's `maxDequeueCount`).
+    pub max_delivery_attempts: u32,
     /// True when the binary is built beforehand (`nubes build --platform gcp`)
     /// and sits next to the Dockerfile: the image then just copies it instead
     /// of compiling the workspace inside Docker.
@@ -82,6 +88,7 @@ impl ManifestOptions {
             runtime_service_account: None,
             storage_actions: vec![StorageAction::Created, StorageAction::Deleted],
             ack_deadline_seconds: 60,
+            max_delivery_attempts: 5,
             prebuilt: false,
         }
     }
@@ -122,6 +129,11 @@ pub fn generate(app: &AppDescription, options: &ManifestOptions) -> Result<Manif
     if !(10..=600).contains(&options.ack_deadline_seconds) {
         return Err(Error::config(
             "the Pub/Sub ack deadline must be between 10 and 600 seconds",
+        ));
+    }
+    if !(5..=100).contains(&options.max_delivery_attempts) {
+        return Err(Error::config(
+            "Pub/Sub's maximum delivery attempts must be between 5 and 100",
         ));
     }
     let mut plan = Vec::new();
@@ -169,14 +181,17 @@ fn check_service_name(name: &str) -> Result<(), Error> {
     }
 }
 
-/// Pub/Sub topic and subscription ids: 3-255 characters, starting with a letter.
+/// Pub/Sub topic and subscription ids: 3-255 characters, starting with a
+/// letter; the dead-letter topic's id adds a suffix, which must fit too.
 fn check_pubsub_name(name: &str) -> Result<(), Error> {
-    if name.len() >= 3 && name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+    let fits = triggers::dead_letter_name(name).len() <= 255;
+    if fits && name.len() >= 3 && name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         Ok(())
     } else {
         Err(Error::config(format!(
             "queue trigger `{name}`: Pub/Sub topic and subscription ids need at least 3 \
-             characters and must start with a letter"
+             characters (at most 251, to leave room for the dead-letter topic's `-dlq`) and \
+             must start with a letter"
         )))
     }
 }
