@@ -128,15 +128,15 @@ fn azure_build_gives_a_function_app_folder_and_zip() {
     assert_eq!(host["customHandler"]["enableProxyingHttpRequest"], true);
     for (function, binding) in [
         ("http", "httpTrigger"),
-        ("orders", "queueTrigger"),
-        ("uploads", "blobTrigger"),
-        ("nightly", "timerTrigger"),
+        ("nubes-queue-orders", "queueTrigger"),
+        ("nubes-storage-uploads", "blobTrigger"),
+        ("nubes-schedule-nightly", "timerTrigger"),
     ] {
         let f = json(&dir.join(function).join("function.json"));
         assert_eq!(f["bindings"][0]["type"], binding, "{function}: {f}");
     }
     assert_eq!(
-        json(&dir.join("nightly/function.json"))["bindings"][0]["schedule"],
+        json(&dir.join("nubes-schedule-nightly/function.json"))["bindings"][0]["schedule"],
         "0 0 3 * * *"
     );
     let zip = Command::new("python3")
@@ -149,7 +149,7 @@ fn azure_build_gives_a_function_app_folder_and_zip() {
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&zip.stdout).trim(),
-        "['echo', 'host.json', 'http/function.json', 'nightly/function.json', 'orders/function.json', 'uploads/function.json']"
+        "['echo', 'host.json', 'http/function.json', 'nubes-queue-orders/function.json', 'nubes-schedule-nightly/function.json', 'nubes-storage-uploads/function.json']"
     );
 }
 
@@ -159,7 +159,10 @@ fn manifest_prints_without_building_artefacts() {
     let out = nubes(&["manifest", "--platform", "azure", "-p", "echo"]);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("==> orders/function.json <=="), "{stdout}");
+    assert!(
+        stdout.contains("==> nubes-queue-orders/function.json <=="),
+        "{stdout}"
+    );
     assert!(stdout.contains("\"queueTrigger\""), "{stdout}");
     let out = nubes(&["manifest", "--platform", "aws", "-p", "echo"]);
     assert!(out.status.success(), "{}", text(&out));

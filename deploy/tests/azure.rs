@@ -94,9 +94,9 @@ fn echo_app_manifests() {
             "host.json",
             "local.settings.json",
             "http/function.json",
-            "orders/function.json",
-            "uploads/function.json",
-            "nightly/function.json"
+            "nubes-queue-orders/function.json",
+            "nubes-storage-uploads/function.json",
+            "nubes-schedule-nightly/function.json"
         ]
     );
 
@@ -148,7 +148,7 @@ fn echo_app_manifests() {
     );
     has_documented_shape(&http["bindings"][1], &docs_http["bindings"][1], "http out");
 
-    let queue = file(&files, "orders/function.json");
+    let queue = file(&files, "nubes-queue-orders/function.json");
     check_bindings(queue);
     assert_eq!(
         queue["bindings"][0],
@@ -166,7 +166,7 @@ fn echo_app_manifests() {
         );
     }
 
-    let blob = file(&files, "uploads/function.json");
+    let blob = file(&files, "nubes-storage-uploads/function.json");
     check_bindings(blob);
     assert_eq!(blob["bindings"][0]["type"], "blobTrigger");
     assert_eq!(blob["bindings"][0]["path"], "uploads/{name}");
@@ -176,7 +176,7 @@ fn echo_app_manifests() {
         "blobTrigger",
     );
 
-    let timer = file(&files, "nightly/function.json");
+    let timer = file(&files, "nubes-schedule-nightly/function.json");
     check_bindings(timer);
     assert_eq!(
         timer["bindings"][0],
@@ -201,7 +201,7 @@ fn options_change_the_bindings() {
         file(&files, "web/function.json")["bindings"][0]["authLevel"],
         "anonymous"
     );
-    let queue = &file(&files, "orders/function.json")["bindings"][0];
+    let queue = &file(&files, "nubes-queue-orders/function.json")["bindings"][0];
     assert_eq!(queue["type"], "serviceBusTrigger");
     // Service Bus counts deliveries on the queue itself, not in host.json.
     assert!(
@@ -215,14 +215,14 @@ fn options_change_the_bindings() {
         ""
     );
     assert_eq!(
-        file(&files, "uploads/function.json")["bindings"][0]["source"],
+        file(&files, "nubes-storage-uploads/function.json")["bindings"][0]["source"],
         "EventGrid"
     );
 
     options.storage_source = StorageSource::EventGrid;
     let files = manifest::generate(&echo_description(), &options).unwrap();
     assert_eq!(
-        file(&files, "uploads/function.json"),
+        file(&files, "nubes-storage-uploads/function.json"),
         &json!({"bindings": [{"type": "eventGridTrigger", "direction": "in", "name": "event"}]})
     );
 }
@@ -251,19 +251,75 @@ fn event_only_apps_have_no_http_settings() {
 
 #[test]
 fn unusable_names_are_config_errors() {
-    for (name, http) in [("a.b", false), ("9lives", false), ("Http", true)] {
+    let queue = |name: &str| TriggerDescription {
+        kind: TriggerKind::Queue,
+        name: name.into(),
+        schedule: None,
+    };
+    let long = "q".repeat(120);
+    for (names, http, mentioned) in [
+        (vec!["a.b"], false, "a.b"),
+        (vec![long.as_str()], false, long.as_str()),
+        (vec!["Jobs", "jobs"], false, "nubes-queue-jobs"),
+    ] {
         let d = AppDescription {
             http,
-            triggers: vec![TriggerDescription {
-                kind: TriggerKind::Queue,
-                name: name.into(),
-                schedule: None,
-            }],
+            triggers: names.iter().map(|n| queue(n)).collect(),
         };
         let err = manifest::generate(&d, &ManifestOptions::default()).unwrap_err();
-        assert_eq!(err.kind(), nubes_core::ErrorKind::Config, "{name}");
-        assert!(err.to_string().contains(name), "{err}");
+        assert_eq!(err.kind(), nubes_core::ErrorKind::Config, "{names:?}");
+        assert!(err.to_string().contains(mentioned), "{err}");
     }
+    // An HTTP function in the event functions' reserved namespace.
+    let mut options = ManifestOptions::default();
+    options.http_function = "Nubes-web".into();
+    let err = manifest::generate(&echo_description(), &options).unwrap_err();
+    assert!(err.to_string().contains("nubes-"), "{err}");
+}
+
+/// A trigger may share its name with the HTTP function or an app route, or
+/// start with a digit: event function names are `nubes-{kind}-{trigger}`,
+/// in a namespace of their own (issue #23).
+#[test]
+fn event_functions_live_in_their_own_namespace() {
+    let t = |kind, name: &str, schedule: Option<&str>| TriggerDescription {
+        kind,
+        name: name.to_owned(),
+        schedule: schedule.map(str::to_owned),
+    };
+    let d = AppDescription {
+        http: true,
+        triggers: vec![
+            t(TriggerKind::Queue, "http", None),
+            t(TriggerKind::Queue, "jobs", None),
+            t(TriggerKind::Schedule, "nightly", Some("0 3 * * *")),
+            t(TriggerKind::Storage, "9lives", None),
+        ],
+    };
+    let files = manifest::generate(&d, &ManifestOptions::default()).unwrap();
+    let paths: Vec<_> = files
+        .iter()
+        .map(|f| f.path.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        paths[2..],
+        [
+            "http/function.json",
+            "nubes-queue-http/function.json",
+            "nubes-queue-jobs/function.json",
+            "nubes-schedule-nightly/function.json",
+            "nubes-storage-9lives/function.json",
+        ]
+    );
+    // The queue, container and schedule keep the trigger's own name.
+    assert_eq!(
+        file(&files, "nubes-queue-jobs/function.json")["bindings"][0]["queueName"],
+        "jobs"
+    );
+    assert_eq!(
+        file(&files, "nubes-storage-9lives/function.json")["bindings"][0]["path"],
+        "9lives/{name}"
+    );
 }
 
 #[test]
@@ -275,7 +331,7 @@ fn files_are_written_as_a_function_app_folder() {
         let text = std::fs::read_to_string(dir.path().join(&f.path)).unwrap();
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), f.contents);
     }
-    assert!(dir.path().join("orders").is_dir());
+    assert!(dir.path().join("nubes-queue-orders").is_dir());
 }
 
 fn schema(name: &str) -> Value {

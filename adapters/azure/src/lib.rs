@@ -7,7 +7,9 @@
 //! - **Events**: the host POSTs `{"Data":{…},"Metadata":{…}}` to
 //!   `/{FunctionName}`; the handler answers `{"Outputs":{…},"Logs":[…],
 //!   "ReturnValue":…}`. Each trigger of the [`App`](nubes_core::App) is one
-//!   function named after it: queue triggers accept `queueTrigger` (Storage
+//!   function, named [`event_function_name`] (`nubes-queue-orders`): one-segment
+//!   `POST /nubes-…` paths are reserved for invocations, so no app route can
+//!   be mistaken for one. Queue triggers accept `queueTrigger` (Storage
 //!   queues) and `serviceBusTrigger` payloads, storage triggers accept
 //!   `blobTrigger` and `eventGridTrigger` (Blob Storage events, Event Grid or
 //!   CloudEvents schema), schedules accept `timerTrigger`. `200` completes
@@ -43,6 +45,7 @@ mod bindings;
 mod config;
 mod context;
 mod envelope;
+mod function_name;
 #[doc(hidden)]
 pub mod fuzzing;
 mod invocation;
@@ -54,5 +57,6 @@ mod server;
 mod trigger;
 
 pub use config::{AzureConfig, DEFAULT_FUNCTION_TIMEOUT, DEFAULT_HTTP_FUNCTION};
+pub use function_name::{RESERVED_PREFIX, event_function_name};
 pub use logs::{CaptureLayer, JsonLines, init as init_logging};
 pub use server::{AzureServer, run, start};

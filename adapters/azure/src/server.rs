@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use nubes_core::{App, CancellationToken, Error, TriggerKind};
+use nubes_core::{App, CancellationToken, Error};
 use tokio::task::JoinHandle;
 
 use crate::runtime::{Runtime, SharedRuntime};
@@ -23,18 +23,11 @@ pub struct AzureServer {
 pub async fn start(app: App, config: AzureConfig) -> Result<AzureServer, Error> {
     app.validate()?;
     let http_function = &config.http_function;
-    if app.http_service().is_some()
-        && [
-            TriggerKind::Queue,
-            TriggerKind::Storage,
-            TriggerKind::Schedule,
-        ]
-        .into_iter()
-        .any(|kind| app.has_trigger(kind, http_function))
-    {
+    if crate::function_name::is_reserved(&http_function.to_ascii_lowercase()) {
         return Err(Error::config(format!(
-            "the trigger `{http_function}` has the name of the HTTP function; rename the \
-             trigger or set NUBES_AZURE_HTTP_FUNCTION to another function name"
+            "the HTTP function name `{http_function}` starts with `{}`, which event functions \
+             use; set NUBES_AZURE_HTTP_FUNCTION to another name",
+            crate::RESERVED_PREFIX
         )));
     }
     let addr = SocketAddr::new(config.host, config.port);
@@ -70,7 +63,7 @@ impl nubes_serve::BodyLimit for Limit {
         let config = &self.0.config;
         let invocation = request.method() == http::Method::POST
             && crate::router::single_segment(request.uri().path())
-                .is_some_and(|name| self.0.function_kind(name).is_some());
+                .is_some_and(|name| self.0.function(name).is_some());
         if invocation {
             config.max_invocation_bytes as u64
         } else {

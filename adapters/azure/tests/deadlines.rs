@@ -32,7 +32,7 @@ async fn a_late_timer_handler_is_cancelled_and_its_invocation_fails() {
     );
     let started = Instant::now();
     let res = reqwest::Client::new()
-        .post(format!("{}/tick", server.url()))
+        .post(format!("{}/nubes-schedule-tick", server.url()))
         .body(std::fs::read(&path).unwrap())
         .send()
         .await
@@ -45,6 +45,6 @@ async fn a_late_timer_handler_is_cancelled_and_its_invocation_fails() {
         took >= TIMEOUT - Duration::from_millis(100) && took < TIMEOUT,
         "{took:?}"
     );
-    eprintln!("azure /tick: failed after {took:?} with a {TIMEOUT:?} timeout");
+    eprintln!("azure /nubes-schedule-tick: failed after {took:?} with a {TIMEOUT:?} timeout");
     server.shutdown().await.unwrap();
 }

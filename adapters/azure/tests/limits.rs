@@ -33,7 +33,7 @@ async fn oversize_bodies_and_stalled_clients_are_refused_on_every_route() {
     let addr = server.local_addr();
     for (path, limit) in [
         ("/echo", USER_LIMIT),
-        ("/orders", INVOCATION_LIMIT),
+        ("/nubes-queue-orders", INVOCATION_LIMIT),
         ("/http", INVOCATION_LIMIT),
     ] {
         let figures = check_limits(addr, "POST", path, limit, HEADER_TIMEOUT).await;
@@ -43,7 +43,7 @@ async fn oversize_bodies_and_stalled_clients_are_refused_on_every_route() {
     // An invocation between the two limits is accepted (and reaches its handler).
     let envelope = serde_json::json!({"Data": {"orders": "x".repeat(2000)}, "Metadata": {}});
     let res = reqwest::Client::new()
-        .post(format!("{}/orders", server.url()))
+        .post(format!("{}/nubes-queue-orders", server.url()))
         .body(envelope.to_string())
         .send()
         .await

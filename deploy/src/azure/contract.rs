@@ -1,10 +1,32 @@
 //! What the generated files and the `nubes-azure` adapter must agree on: the
-//! binding names its decoders look for, the HTTP function's default name and
-//! the function timeout it assumes. The adapter keeps its own copy (it does
+//! event functions' names (the paths the host invokes), the binding names its
+//! decoders look for, the HTTP function's default name and the function
+//! timeout it assumes. The adapter keeps its own copy (it does
 //! not depend on this crate, nor this crate on it); `tests/azure_agreement.rs`
 //! serves the generated functions with the real adapter to prove they match.
 
 use std::time::Duration;
+
+use nubes_core::TriggerKind;
+
+/// The prefix of every event function's name. The adapter reserves
+/// one-segment `POST /nubes-…` paths for invocations, so an app route
+/// (`POST /orders`, which proxying delivers at its own path) is never taken
+/// for the invocation of a trigger of the same name.
+pub const RESERVED_PREFIX: &str = "nubes-";
+
+/// The name of the function that serves event trigger `trigger` of `kind`:
+/// `nubes-{kind}-{trigger}` (`nubes-queue-orders`), the folder of its
+/// `function.json` and the path the host invokes.
+///
+/// ```
+/// use nubes_core::TriggerKind;
+///
+/// assert_eq!(nubes_deploy::azure::function_name(TriggerKind::Storage, "uploads"), "nubes-storage-uploads");
+/// ```
+pub fn function_name(kind: TriggerKind, trigger: &str) -> String {
+    format!("{RESERVED_PREFIX}{}-{trigger}", kind.as_str())
+}
 
 /// The HTTP trigger's input binding (`Data.req`).
 pub(crate) const HTTP_IN: &str = "req";

@@ -15,7 +15,7 @@
 //! let app = App::new().on_queue("orders", h);
 //! let files = manifest::generate(&app.describe(), &ManifestOptions::default()).unwrap();
 //! let paths: Vec<_> = files.iter().map(|f| f.path.to_string_lossy().into_owned()).collect();
-//! assert_eq!(paths, ["host.json", "local.settings.json", "orders/function.json"]);
+//! assert_eq!(paths, ["host.json", "local.settings.json", "nubes-queue-orders/function.json"]);
 //! assert_eq!(files[2].contents["bindings"][0]["type"], "queueTrigger");
 //! ```
 
@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 
 use crate::schedule;
 
-pub use contract::{DEFAULT_HTTP_FUNCTION, FUNCTION_TIMEOUT};
+pub use contract::{DEFAULT_HTTP_FUNCTION, FUNCTION_TIMEOUT, RESERVED_PREFIX, function_name};
 pub use ncrontab::to_ncrontab;
 
 /// Who may call the HTTP function (`authLevel` of its `httpTrigger`).
@@ -150,20 +150,34 @@ pub struct ManifestFile {
 }
 
 /// The manifests of an app: `host.json`, `local.settings.json`, then one
-/// `<function>/function.json` per function (the HTTP function first).
+/// `<function>/function.json` per function (the HTTP function first, then
+/// one per event trigger, named by [`function_name`]).
 ///
-/// Fails with a [`Config`](nubes_core::ErrorKind::Config) error when a trigger
-/// name cannot be an Azure function name, two names differ only in case (Azure
-/// function names are case-insensitive), or the HTTP function's name is taken.
+/// Fails with a [`Config`](nubes_core::ErrorKind::Config) error when a
+/// function name cannot be an Azure function name (a trigger name with
+/// characters other than letters, digits, `-` and `_`, or too long), two
+/// names differ only in case (Azure function names are case-insensitive), or
+/// the HTTP function's name starts with [`RESERVED_PREFIX`].
 pub fn generate(
     app: &AppDescription,
     options: &ManifestOptions,
 ) -> Result<Vec<ManifestFile>, Error> {
-    let mut names: Vec<&str> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     if app.http {
-        names.push(&options.http_function);
+        if options
+            .http_function
+            .to_ascii_lowercase()
+            .starts_with(RESERVED_PREFIX)
+        {
+            return Err(Error::config(format!(
+                "the HTTP function name `{}` starts with `{RESERVED_PREFIX}`, which event \
+                 functions use: choose another",
+                options.http_function
+            )));
+        }
+        names.push(options.http_function.clone());
     }
-    names.extend(app.triggers.iter().map(|t| t.name.as_str()));
+    names.extend(app.triggers.iter().map(|t| function_name(t.kind, &t.name)));
     for (i, name) in names.iter().enumerate() {
         check_function_name(name)?;
         if names[..i]
@@ -171,8 +185,8 @@ pub fn generate(
             .any(|other| other.eq_ignore_ascii_case(name))
         {
             return Err(Error::config(format!(
-                "two functions would be named `{name}` (Azure function names ignore case); \
-                 rename a trigger or choose another HTTP function name"
+                "two functions would be named `{name}` (Azure function names ignore case): \
+                 rename a trigger"
             )));
         }
     }
@@ -206,7 +220,10 @@ pub fn generate(
                 )));
             }
         };
-        files.push(function_file(&trigger.name, contents));
+        files.push(function_file(
+            &function_name(trigger.kind, &trigger.name),
+            contents,
+        ));
     }
     Ok(files)
 }
@@ -264,7 +281,7 @@ fn check_function_name(name: &str) -> Result<(), Error> {
     } else {
         Err(Error::config(format!(
             "`{name}` cannot be an Azure function name (a letter, then letters, digits, `-` \
-             or `_`): rename the trigger"
+             or `_`, at most 127): rename the trigger"
         )))
     }
 }

@@ -1,8 +1,8 @@
 //! The echo contract on Azure Functions: a Functions host simulator starts
 //! the real `echo` binary as the host does (`FUNCTIONS_CUSTOMHANDLER_PORT`),
 //! then POSTs every request fixture of `shared/fixtures/azure/` (mapped onto
-//! echo's functions: `orders`, `uploads`, `nightly`, and `http` for the
-//! routes) and forwards plain HTTP as `enableProxyingHttpRequest` does.
+//! echo's functions: `nubes-queue-orders`, `nubes-storage-uploads`,
+//! `nubes-schedule-nightly`, and `http` for the routes) and forwards plain HTTP as `enableProxyingHttpRequest` does.
 
 #![cfg(feature = "azure")]
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
@@ -129,7 +129,7 @@ fn logs(reply: &Value) -> String {
         .join("\n")
 }
 
-/// A Storage queue message for echo's generated `orders/function.json`
+/// A Storage queue message for echo's generated `nubes-queue-orders/function.json`
 /// (`dataType: binary`: the host sends base64).
 fn queue_message(body: &[u8], dequeue_count: u32) -> Value {
     json!({
@@ -138,7 +138,7 @@ fn queue_message(body: &[u8], dequeue_count: u32) -> Value {
             "DequeueCount": dequeue_count,
             "Id": "b1a7c1de-0000-4000-8000-000000000001",
             "InsertionTime": "2026-11-28T10:00:00+00:00",
-            "sys": {"MethodName": "orders", "UtcNow": "2026-11-28T10:00:01Z",
+            "sys": {"MethodName": "nubes-queue-orders", "UtcNow": "2026-11-28T10:00:01Z",
                 "RandGuid": "0b7f7f16-2f0d-4a59-8f5c-2a8f5e1e3c3a"}
         }
     })
@@ -150,7 +150,7 @@ async fn every_request_fixture_reaches_echo() {
 
     // Storage queue (docs payload) and Service Bus (double-encoded metadata).
     let (status, reply) = host
-        .invoke("orders", &fixture("queue-trigger.request.json"))
+        .invoke("nubes-queue-orders", &fixture("queue-trigger.request.json"))
         .await;
     assert_eq!(status, 200, "{reply}");
     let example = fixture("response.example.json");
@@ -161,13 +161,19 @@ async fn every_request_fixture_reaches_echo() {
         "reply has the documented shape"
     );
     let (status, reply) = host
-        .invoke("orders", &fixture("service-bus-trigger.request.json"))
+        .invoke(
+            "nubes-queue-orders",
+            &fixture("service-bus-trigger.request.json"),
+        )
         .await;
     assert_eq!(status, 200, "{reply}");
 
     // Timer.
     let (status, reply) = host
-        .invoke("nightly", &fixture("timer-trigger.request.json"))
+        .invoke(
+            "nubes-schedule-nightly",
+            &fixture("timer-trigger.request.json"),
+        )
         .await;
     assert_eq!(status, 200, "{reply}");
 
@@ -179,7 +185,7 @@ async fn every_request_fixture_reaches_echo() {
         let event = fixture(name)[0].clone();
         let (status, reply) = host
             .invoke(
-                "uploads",
+                "nubes-storage-uploads",
                 &json!({"Data": {"event": event}, "Metadata": {}}),
             )
             .await;
@@ -188,15 +194,18 @@ async fn every_request_fixture_reaches_echo() {
     let mut deleted = fixture("eventgrid-blobcreated.cloudevents-schema.json")[0].clone();
     deleted["type"] = "Microsoft.Storage.BlobDeleted".into();
     let (status, _) = host
-        .invoke("uploads", &json!({"Data": {"event": deleted}}))
+        .invoke(
+            "nubes-storage-uploads",
+            &json!({"Data": {"event": deleted}}),
+        )
         .await;
     assert_eq!(status, 200);
 
-    // A blob trigger as echo's generated `uploads/function.json` receives it.
+    // A blob trigger as echo's generated `nubes-storage-uploads/function.json` receives it.
     let blob = json!({"Data": {"blobBase64": "MTIzNDU="}, "Metadata": {
         "Uri": "https://acct.blob.core.windows.net/uploads/docs/a%20b.txt",
         "Properties": {"ContentLength": 5}, "name": "docs/a b.txt"}});
-    assert_eq!(host.invoke("uploads", &blob).await.0, 200);
+    assert_eq!(host.invoke("nubes-storage-uploads", &blob).await.0, 200);
 
     // Event Grid events that are no Blob Storage events are refused (the
     // fixtures' type is `created`): 400, nothing echoed.
@@ -204,7 +213,7 @@ async fn every_request_fixture_reaches_echo() {
         "event-grid-trigger.eventgrid-schema.request.json",
         "event-grid-trigger.cloudevents-schema.request.json",
     ] {
-        let (status, reply) = host.invoke("uploads", &fixture(name)).await;
+        let (status, reply) = host.invoke("nubes-storage-uploads", &fixture(name)).await;
         assert_eq!(status, 400, "{name}: {reply}");
         assert_eq!(reply["error"]["kind"], "invalid_event");
         assert!(logs(&reply).contains("`created`"), "{reply}");
@@ -278,7 +287,7 @@ async fn failures_retry_until_the_host_poisons_and_panics_are_isolated() {
     // The host redelivers a failed message with a growing DequeueCount.
     for attempt in 1..=2 {
         let (status, reply) = host
-            .invoke("orders", &queue_message(b"fail", attempt))
+            .invoke("nubes-queue-orders", &queue_message(b"fail", attempt))
             .await;
         assert_eq!(status, 500, "{reply}");
         assert!(
@@ -287,10 +296,14 @@ async fn failures_retry_until_the_host_poisons_and_panics_are_isolated() {
         );
         assert_eq!(reply["error"]["kind"], "handler");
     }
-    let (status, reply) = host.invoke("orders", &queue_message(b"panic", 1)).await;
+    let (status, reply) = host
+        .invoke("nubes-queue-orders", &queue_message(b"panic", 1))
+        .await;
     assert_eq!(status, 500, "{reply}");
     assert!(logs(&reply).contains("echo: asked to panic"), "{reply}");
-    let (status, reply) = host.invoke("orders", &queue_message(b"permanent", 1)).await;
+    let (status, reply) = host
+        .invoke("nubes-queue-orders", &queue_message(b"permanent", 1))
+        .await;
     assert_eq!(
         status, 200,
         "permanent errors complete the invocation: {reply}"
@@ -300,7 +313,7 @@ async fn failures_retry_until_the_host_poisons_and_panics_are_isolated() {
         "{reply}"
     );
     let (status, _) = host
-        .invoke("orders", &queue_message(&[0xff, 0x00], 1))
+        .invoke("nubes-queue-orders", &queue_message(&[0xff, 0x00], 1))
         .await;
     assert_eq!(status, 200, "the process survived the panic");
     let attempts: Vec<_> = host
@@ -329,18 +342,26 @@ async fn malformed_payloads_get_json_errors_and_never_kill_the_process() {
     ])
     .await;
     let bad: [(&str, &[u8], u16); 8] = [
-        ("orders", b"not json", 400),
-        ("orders", b"", 400),
-        ("orders", b"{\"Data\":[]}", 400),
-        ("orders", br#"{"Data":{"messageBase64":"%%%"}}"#, 400),
+        ("nubes-queue-orders", b"not json", 400),
+        ("nubes-queue-orders", b"", 400),
+        ("nubes-queue-orders", b"{\"Data\":[]}", 400),
         (
-            "orders",
+            "nubes-queue-orders",
+            br#"{"Data":{"messageBase64":"%%%"}}"#,
+            400,
+        ),
+        (
+            "nubes-queue-orders",
             br#"{"Data":{"messageBase64":"aGk="},"Metadata":{"MessageId":1,"DeliveryCount":"x"}}"#,
             200,
         ),
-        ("nightly", br#"{"Data":{"timer":[1,2]}}"#, 400),
         (
-            "uploads",
+            "nubes-schedule-nightly",
+            br#"{"Data":{"timer":[1,2]}}"#,
+            400,
+        ),
+        (
+            "nubes-storage-uploads",
             br#"{"Data":{"event":{"eventType":"Microsoft.Storage.BlobCreated"}}}"#,
             400,
         ),
@@ -359,7 +380,9 @@ async fn malformed_payloads_get_json_errors_and_never_kill_the_process() {
             assert!(!logs(&reply).is_empty(), "{what}");
         }
     }
-    let (status, reply) = host.invoke_raw("orders", vec![b'x'; 70_000]).await;
+    let (status, reply) = host
+        .invoke_raw("nubes-queue-orders", vec![b'x'; 70_000])
+        .await;
     assert_eq!(status, 413, "{reply}");
     // The handler answered without reading the oversize body, so it closes
     // that connection: continue on a fresh one, as the host's client would.
@@ -431,7 +454,9 @@ async fn proxied_http_reaches_the_routes_unchanged() {
 #[tokio::test]
 async fn logs_go_to_stdout_as_json_with_the_invocation_id() {
     let mut host = Host::start(&[]).await;
-    let (status, _) = host.invoke("orders", &queue_message(b"fail", 1)).await;
+    let (status, _) = host
+        .invoke("nubes-queue-orders", &queue_message(b"fail", 1))
+        .await;
     assert_eq!(status, 500);
     assert!(host.terminate().success());
     let stdout = std::fs::read_to_string(host.stdout()).unwrap();
