@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use idempotency_suite as suite;
 use nubes_core::idempotency::{Begin, IdempotencyStore, RedisStore, idempotent};
-use nubes_core::{App, BoxError, Context, Outcome, Platform, QueueMessage, TriggerKind};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder, Outcome};
+use nubes_core::{App, BoxError, Context, Platform, QueueMessage, TriggerKind};
 
 /// A `redis-server` in its own process group, killed on drop.
 struct RedisServer {
@@ -160,7 +161,7 @@ async fn an_unreachable_redis_fails_the_delivery_without_running() {
         async { Ok::<(), BoxError>(()) }
     };
     let app = App::new().on_queue("orders", idempotent(handler).store(store));
-    let ctx = Context::builder(Platform::Local, TriggerKind::Queue, "orders").build();
+    let ctx = ContextBuilder::new(Platform::Local, TriggerKind::Queue, "orders").build();
     let started = Instant::now();
     let outcome = app.dispatch_queue(QueueMessage::new("m-1", "x"), ctx).await;
     assert!(matches!(outcome, Outcome::Retry(_)), "{outcome:?}");

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use nubes_core::raw::AppDispatch as _;
 use nubes_core::{App, CancellationToken, Error, TriggerKind};
 use tokio::task::JoinHandle;
 
@@ -121,7 +122,7 @@ pub async fn run(app: App) -> Result<(), Error> {
     logs::init();
     let server = start(app, config).await?;
     tracing::info!(address = %server.local_addr(), "nubes Azure Functions custom handler ready");
-    nubes_core::shutdown_signal().await;
+    nubes_core::raw::termination_signal().await;
     tracing::info!("shutting down, draining in-flight invocations");
     server.shutdown().await
 }

@@ -10,9 +10,8 @@ use std::time::Duration;
 use axum::Extension;
 use axum::routing::{get, post};
 use nubes_azure::{AzureConfig, AzureServer};
-use nubes_core::{
-    App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, encode_body, permanent,
-};
+use nubes_core::raw::encode_body;
+use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, permanent};
 use serde_json::{Value, json};
 use tracing_subscriber::prelude::*;
 

@@ -12,9 +12,8 @@ use axum::routing::{any, post};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, Method, Request, StatusCode, header};
-use nubes_core::{
-    Body, Context, Error, ErrorKind, Platform, RawEvent, TraceContext, TriggerKind, deadline,
-};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder, deadline};
+use nubes_core::{Body, Error, ErrorKind, Platform, TraceContext, TriggerKind};
 use tracing::Instrument as _;
 
 use crate::event::{self, Decoded, NeutralEvent};
@@ -198,13 +197,13 @@ async fn dispatch(
         span_id = trace.span_id().unwrap_or_default(),
     );
     let timeout = rt.config.request_timeout;
-    let ctx = Context::builder(Platform::Gcp, kind, trigger.clone())
+    let ctx = ContextBuilder::new(Platform::Gcp, kind, trigger.clone())
         .invocation_id(id)
         .attempt(decoded.attempt)
         .deadline(SystemTime::now() + timeout)
         .trace(trace)
-        .raw_event(RawEvent::new(decoded.raw_type, raw))
-        .shutdown_signal(rt.shutdown.clone())
+        .raw_event(nubes_core::raw::raw_event(decoded.raw_type, raw))
+        .shutdown(rt.shutdown.clone())
         .metrics(rt.metrics_handle.clone())
         .build();
     let deadline = ctx.deadline();

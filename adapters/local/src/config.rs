@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use nubes_core::Error;
-use nubes_core::env::{parse, read, read_flag};
+use nubes_core::raw::env::{parse, read, read_flag};
 
 /// Settings of the local runner. [`LocalConfig::from_env`] reads them from the
 /// environment; tests build one directly.

@@ -6,10 +6,8 @@
 //! acknowledged at once.
 
 use chrono::Utc;
-use nubes_core::{
-    Context, Outcome, Platform, QueueMessage, RawEvent, ScheduledEvent, StorageEvent, TraceContext,
-    TriggerKind, deadline,
-};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder, Outcome, deadline};
+use nubes_core::{Platform, QueueMessage, ScheduledEvent, StorageEvent, TraceContext, TriggerKind};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
@@ -192,12 +190,14 @@ async fn attempt_all(rt: &SharedRuntime, delivery: &Delivery) -> Fate {
     let max = rt.config.max_attempts;
     let mut last_error = String::from("no attempts left");
     for attempt in delivery.attempts_done + 1..=max {
-        let ctx = Context::builder(Platform::Local, kind, delivery.trigger.clone())
+        let ctx = ContextBuilder::new(Platform::Local, kind, delivery.trigger.clone())
             .invocation_id(delivery.id.clone())
             .attempt(attempt)
             .trace(delivery.trace.clone())
-            .raw_event(RawEvent::json(delivery.event.to_json().to_string()))
-            .shutdown_signal(rt.shutdown.clone())
+            .raw_event(nubes_core::raw::json_event(
+                delivery.event.to_json().to_string(),
+            ))
+            .shutdown(rt.shutdown.clone())
             .metrics(rt.metrics.handle.clone())
             .deadline(std::time::SystemTime::now() + rt.config.timeout)
             .build();

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use nubes_core::raw::AppDispatch as _;
 use nubes_core::{App, CancellationToken, Error, TriggerKind};
 use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
@@ -186,7 +187,7 @@ pub async fn run(app: App) -> Result<(), Error> {
         }
     }
     eprintln!("  console   {url}/_nubes/");
-    nubes_core::shutdown_signal().await;
+    nubes_core::raw::termination_signal().await;
     eprintln!("nubes local runner: shutting down, draining in-flight work");
     server.shutdown().await
 }

@@ -4,6 +4,7 @@ use axum::body::Body as AxumBody;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
+use nubes_core::raw::AppDispatch as _;
 use nubes_core::{Error, TriggerKind};
 
 use crate::delivery::{self, Delivery, LocalEvent, WaitParam};

@@ -142,7 +142,7 @@ fn refusal(trip: Trip, limit: u64) -> Response<AxumBody> {
         ),
     };
     tracing::warn!(status = status.as_u16(), error = %err, "request refused");
-    let mut response = nubes_core::json_error(status, &err).map(AxumBody::from);
+    let mut response = nubes_core::raw::json_error(status, &err).map(AxumBody::from);
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use nubes::idempotency::MemoryStore;
+use nubes::raw::{AppDispatch as _, ContextBuilder};
 use nubes::{Context, Platform, QueueMessage, TriggerKind};
 
 use crate::stats::Stats;
@@ -14,7 +15,7 @@ use crate::stats::Stats;
 const ORDER: &str = r#"{"id":"o-1","customer":"ada","total_cents":4200}"#;
 
 fn queue_ctx() -> Context {
-    Context::builder(Platform::Local, TriggerKind::Queue, "orders").build()
+    ContextBuilder::new(Platform::Local, TriggerKind::Queue, "orders").build()
 }
 
 #[tokio::test]
@@ -44,7 +45,7 @@ async fn malformed_orders_still_fail_permanently() {
         .dispatch_queue(QueueMessage::new("m-1", "not json"), queue_ctx())
         .await;
     assert!(
-        matches!(outcome, nubes::Outcome::Permanent(_)),
+        matches!(outcome, nubes::raw::Outcome::Permanent(_)),
         "{outcome:?}"
     );
 }

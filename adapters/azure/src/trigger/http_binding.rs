@@ -167,8 +167,8 @@ pub(crate) fn output(response: &Response<Body>, body: &[u8]) -> Value {
             }
         }
     }
-    let (body, encoding) = nubes_core::encode_body(body);
-    if encoding == nubes_core::BodyEncoding::Base64 {
+    let (body, encoding) = nubes_core::raw::encode_body(body);
+    if encoding == nubes_core::raw::BodyEncoding::Base64 {
         tracing::warn!(
             "the HTTP response body is not UTF-8 and was sent as base64: \
              enable `enableProxyingHttpRequest` in host.json to serve binary responses"
