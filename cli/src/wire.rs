@@ -1,5 +1,5 @@
-//! The exact bytes each cloud sends for an event, so `nubes invoke --target
-//! CLOUD` exercises an app the way the platform would.
+//! The exact bytes each platform sends for an event, so `nubes invoke --platform
+//! PLATFORM` exercises an app the way the platform would.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -163,7 +163,7 @@ pub(crate) fn gcp(e: &Event<'_>) -> WireRequest {
 }
 
 /// Azure: the custom-handler invocation the Functions host POSTs to
-/// `/{function}` (bindings as `nubes build --target azure` generates them).
+/// `/{function}` (bindings as `nubes build --platform azure` generates them).
 pub(crate) fn azure(e: &Event<'_>) -> WireRequest {
     let sys = json!({"MethodName": e.trigger, "UtcNow": e.now, "RandGuid": e.id});
     let body = match e.kind {

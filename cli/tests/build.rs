@@ -20,7 +20,7 @@ static BUILDS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// compiler settings) and returns the artefact folder the command printed.
 fn build(cloud: &str) -> PathBuf {
     let _turn = BUILDS.lock().unwrap_or_else(|p| p.into_inner());
-    let out = nubes(&["build", "--target", cloud, "-p", "echo", "--debug"]);
+    let out = nubes(&["build", "--platform", cloud, "-p", "echo", "--debug"]);
     assert!(out.status.success(), "{}", text(&out));
     let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
     assert!(
@@ -156,12 +156,12 @@ fn azure_build_gives_a_function_app_folder_and_zip() {
 #[test]
 fn manifest_prints_without_building_artefacts() {
     let _turn = BUILDS.lock().unwrap_or_else(|p| p.into_inner());
-    let out = nubes(&["manifest", "--target", "azure", "-p", "echo"]);
+    let out = nubes(&["manifest", "--platform", "azure", "-p", "echo"]);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("==> orders/function.json <=="), "{stdout}");
     assert!(stdout.contains("\"queueTrigger\""), "{stdout}");
-    let out = nubes(&["manifest", "--target", "aws", "-p", "echo"]);
+    let out = nubes(&["manifest", "--platform", "aws", "-p", "echo"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("AWS::Serverless::Function"));
 }
@@ -177,7 +177,15 @@ fn a_missing_cross_toolchain_is_explained() {
         eprintln!("SKIP: the arm64 target is installed here");
         return;
     }
-    let out = nubes(&["build", "--target", "aws", "--arch", "arm64", "-p", "echo"]);
+    let out = nubes(&[
+        "build",
+        "--platform",
+        "aws",
+        "--arch",
+        "arm64",
+        "-p",
+        "echo",
+    ]);
     assert!(!out.status.success());
     assert!(
         text(&out).contains("rustup target add aarch64-unknown-linux-gnu"),

@@ -1,4 +1,4 @@
-//! `nubes invoke --target aws|gcp|azure`: the event reaches the real echo
+//! `nubes invoke --platform aws|gcp|azure`: the event reaches the real echo
 //! binary in each cloud's wire format, and failures are reported as such.
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
@@ -44,7 +44,7 @@ fn my_turn() -> std::sync::MutexGuard<'static, ()> {
 
 /// The echo binary for `cloud`, as `nubes build` leaves it.
 fn echo_for(cloud: &str) -> PathBuf {
-    let out = nubes(&["build", "--target", cloud, "-p", "echo", "--debug"]);
+    let out = nubes(&["build", "--platform", cloud, "-p", "echo", "--debug"]);
     assert!(out.status.success(), "{}", text(&out));
     let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
     dir.join(if cloud == "aws" { "bootstrap" } else { "echo" })
@@ -64,7 +64,7 @@ fn exercise(target: &str, url: &str, extra: &[&str], echo_file: &Path) {
     let invoke = |args: &[&str]| {
         let mut all = vec!["invoke"];
         all.extend_from_slice(args);
-        all.extend_from_slice(&["--target", target, "--url", url]);
+        all.extend_from_slice(&["--platform", target, "--url", url]);
         all.extend_from_slice(extra);
         nubes(&all)
     };

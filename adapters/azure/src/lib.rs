@@ -17,15 +17,16 @@
 //!   in `Logs`; a malformed payload `400`, an oversize one `413`, an unknown
 //!   function `404`, always as JSON (in an app with HTTP routes, a request to
 //!   a path that is no function is the routes' to answer).
-//! - **HTTP**: with `enableProxyingHttpRequest` (what [`manifest`] generates)
+//! - **HTTP**: with `enableProxyingHttpRequest` (what `nubes-deploy` generates)
 //!   or `enableForwardingHttpRequest` the original request reaches the app's
 //!   routes unchanged. Without them the host POSTs `Data.req` to `/http` (see
 //!   [`AzureConfig::http_function`]) and the response goes back as
 //!   `Outputs.res`.
 //!
 //! Log lines emitted during an invocation are returned in `Logs` and written
-//! to stdout as JSON. [`manifest`] generates `host.json`, one
-//! `function.json` per function and `local.settings.json` from the app.
+//! to stdout as JSON. `host.json`, one `function.json` per function and
+//! `local.settings.json` are deploy-time files: `nubes-deploy` generates them
+//! from the app.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), nubes_core::Error> {
@@ -46,7 +47,6 @@ mod envelope;
 pub mod fuzzing;
 mod invocation;
 mod logs;
-pub mod manifest;
 mod reply;
 mod router;
 mod runtime;

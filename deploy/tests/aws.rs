@@ -1,12 +1,13 @@
 //! The generated SAM template passes `cfn-lint` and `aws-sam-translator`
-//! (both from PyPI, installed by `.ci/install-aws.sh`).
+//! (both from PyPI, installed by `.ci/install-aws.sh`; the tests that run them
+//! are ignored by a plain `cargo test` and fail loudly when run without them).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test setup should fail loudly.
 
 use std::process::Command;
 
-use nubes_aws::{Architecture, SamOptions, sam_template};
 use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent};
+use nubes_deploy::aws::{Architecture, SamOptions, sam_template};
 
 async fn q(_: QueueMessage, _: Context) -> Result<(), BoxError> {
     Ok(())
@@ -29,20 +30,22 @@ fn app() -> App {
         .on_schedule("weekdays", "*/15 9-17 * * 1-5", t)
 }
 
-/// `Some(path)` when `tool` runs; otherwise fails under CI and skips elsewhere.
-fn tool_available(program: &str, args: &[&str]) -> bool {
-    let ok = Command::new(program)
+/// How to get the peers of the ignored tests.
+const INSTALL: &str =
+    "run .ci/install-aws.sh (pip install cfn-lint, which brings aws-sam-translator)";
+
+/// Panics with the install hint when `program args` does not run: an ignored
+/// test that is run on purpose must not pass without its peer.
+fn require(program: &str, args: &[&str]) {
+    let runs = Command::new(program)
         .args(args)
         .output()
         .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`{program}` is missing: run .ci/install-aws.sh (pip install cfn-lint)"
-        );
-        println!("SKIP: `{program}` is not installed (pip install cfn-lint)");
-    }
-    ok
+    assert!(
+        runs,
+        "`{program} {}` does not run: {INSTALL}",
+        args.join(" ")
+    );
 }
 
 fn write_template(options: &SamOptions) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -54,10 +57,9 @@ fn write_template(options: &SamOptions) -> (tempfile::TempDir, std::path::PathBu
 }
 
 #[test]
+#[ignore = "needs cfn-lint: .ci/install-aws.sh"]
 fn template_passes_cfn_lint() {
-    if !tool_available("cfn-lint", &["--version"]) {
-        return;
-    }
+    require("cfn-lint", &["--version"]);
     for architecture in [Architecture::Arm64, Architecture::X86_64] {
         let mut options = SamOptions::default();
         options.architecture = architecture;
@@ -91,10 +93,9 @@ print(json.dumps(sorted(r["Type"] for r in out["Resources"].values())))
 "#;
 
 #[test]
+#[ignore = "needs aws-sam-translator: .ci/install-aws.sh"]
 fn template_transforms_with_sam_translator() {
-    if !tool_available("python3", &["-c", "import samtranslator"]) {
-        return;
-    }
+    require("python3", &["-c", "import samtranslator"]);
     let (_dir, path) = write_template(&SamOptions::default());
     // The translator only needs a region name; it makes no AWS call.
     let out = Command::new("python3")

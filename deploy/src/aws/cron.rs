@@ -13,7 +13,7 @@ const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 /// ```
 /// use nubes_core::CronSchedule;
 ///
-/// let cron = |e: &str| nubes_aws::aws_cron(&CronSchedule::parse(e).unwrap()).unwrap();
+/// let cron = |e: &str| nubes_deploy::aws::aws_cron(&CronSchedule::parse(e).unwrap()).unwrap();
 /// assert_eq!(cron("0 3 * * *"), "cron(0 3 * * ? *)");
 /// assert_eq!(cron("*/15 9-17 * * 1-5"), "cron(0/15 9-17 ? * MON,TUE,WED,THU,FRI *)");
 /// ```
@@ -24,11 +24,7 @@ pub fn aws_cron(schedule: &CronSchedule) -> Result<String, Error> {
             schedule.expression()
         ))
     };
-    if let Some(seconds) = schedule.seconds()
-        && seconds != "0"
-    {
-        return Err(unsupported("EventBridge schedules fire on whole minutes"));
-    }
+    crate::schedule::whole_minutes(schedule, "EventBridge")?;
     let [minute, hour, dom, month, dow] = schedule.standard_fields();
     let days = weekdays(dow).map_err(|why| unsupported(&why))?;
     let (dom, dow) = match (dom, days) {

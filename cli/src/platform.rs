@@ -1,10 +1,12 @@
-//! The clouds `nubes build` and `nubes manifest` produce artefacts for.
+//! The platforms `nubes build` and `nubes manifest` produce artefacts for.
+//! (`--platform`, not `--target`: to cargo a target is a triple, which
+//! `--arch` chooses.)
 
 use clap::ValueEnum;
 
-/// A deployment target.
+/// A platform to deploy to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Cloud {
+pub(crate) enum Platform {
     /// AWS Lambda: `bootstrap`, `bootstrap.zip` and a SAM `template.yaml`.
     Aws,
     /// Google Cloud Run: the binary, a `Dockerfile`, `service.yaml` and `triggers.sh`.
@@ -13,13 +15,13 @@ pub(crate) enum Cloud {
     Azure,
 }
 
-impl Cloud {
-    /// The cargo feature of the app that compiles this cloud's adapter in.
+impl Platform {
+    /// The cargo feature of the app that compiles this platform's adapter in.
     pub(crate) fn feature(self) -> &'static str {
         match self {
-            Cloud::Aws => "aws",
-            Cloud::Gcp => "gcp",
-            Cloud::Azure => "azure",
+            Platform::Aws => "aws",
+            Platform::Gcp => "gcp",
+            Platform::Azure => "azure",
         }
     }
 }
@@ -45,8 +47,9 @@ impl Arch {
         }
     }
 
-    /// The Rust target triple to build for `cloud`.
-    pub(crate) fn triple(self, _cloud: Cloud) -> &'static str {
+    /// The Rust target triple of this architecture (Linux, glibc: what every
+    /// platform runs).
+    pub(crate) fn triple(self) -> &'static str {
         match self {
             Arch::X86_64 => "x86_64-unknown-linux-gnu",
             Arch::Arm64 => "aarch64-unknown-linux-gnu",

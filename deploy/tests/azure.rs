@@ -2,12 +2,14 @@
 //! validated against SchemaStore's JSON Schemas for them (vendored in
 //! `tests/schemas/`, see its README), checked field by field against the
 //! Azure Functions documentation, and compared with the documentation's own
-//! examples (`shared/fixtures/azure/config/`).
+//! examples (the Azure `config/` fixtures).
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
-use nubes_azure::manifest::{self, AuthLevel, ManifestOptions, QueueService, StorageSource};
 use nubes_core::{AppDescription, TriggerDescription, TriggerKind};
+use nubes_deploy::azure::{
+    self as manifest, AuthLevel, ManifestOptions, QueueService, StorageSource,
+};
 use serde_json::{Value, json};
 
 fn echo_description() -> AppDescription {
@@ -27,11 +29,8 @@ fn echo_description() -> AppDescription {
 }
 
 fn config_fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/fixtures/azure/config/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    let bytes = nubes_test_support::fixtures::bytes(&format!("azure/config/{name}"));
+    serde_json::from_slice(&bytes).unwrap()
 }
 
 fn file<'a>(files: &'a [manifest::ManifestFile], path: &str) -> &'a Value {
@@ -109,6 +108,8 @@ fn echo_app_manifests() {
     );
     assert_eq!(host["customHandler"]["enableProxyingHttpRequest"], true);
     assert_eq!(host["extensions"]["http"]["routePrefix"], "");
+    // 5 attempts, then `orders-poison`: as SQS and Pub/Sub in the other files.
+    assert_eq!(host["extensions"]["queues"]["maxDequeueCount"], 5);
     assert_eq!(
         host["extensionBundle"],
         json!({"id": "Microsoft.Azure.Functions.ExtensionBundle", "version": "[4.*, 5.0.0)"})
@@ -202,6 +203,12 @@ fn options_change_the_bindings() {
     );
     let queue = &file(&files, "orders/function.json")["bindings"][0];
     assert_eq!(queue["type"], "serviceBusTrigger");
+    // Service Bus counts deliveries on the queue itself, not in host.json.
+    assert!(
+        file(&files, "host.json")["extensions"]
+            .get("queues")
+            .is_none()
+    );
     assert_eq!(queue["connection"], "ServiceBusConnection");
     assert_eq!(
         file(&files, "local.settings.json")["Values"]["ServiceBusConnection"],
@@ -231,8 +238,15 @@ fn event_only_apps_have_no_http_settings() {
             .get("enableProxyingHttpRequest")
             .is_none()
     );
-    assert!(host.get("extensions").is_none());
+    assert_eq!(
+        host["extensions"],
+        json!({"queues": {"maxDequeueCount": 5}}),
+        "no HTTP settings; the queues' poison count stays"
+    );
     assert!(files.iter().all(|f| !f.path.starts_with("http")));
+    d.triggers.retain(|t| t.kind != TriggerKind::Queue);
+    let files = manifest::generate(&d, &ManifestOptions::default()).unwrap();
+    assert!(file(&files, "host.json").get("extensions").is_none());
 }
 
 #[test]

@@ -44,6 +44,9 @@ gcloud run services add-iam-policy-binding "$SERVICE" --project "$PROJECT" --reg
     } else {
         PUSH_AUTH_OFF
     });
+    if plan.iter().any(|w| matches!(w, Wiring::Queue(_))) {
+        s.push_str(PUBSUB_AGENT);
+    }
     for wiring in plan {
         match wiring {
             Wiring::Queue(name) => queue(&mut s, o, name),
@@ -74,22 +77,55 @@ const PUSH_AUTH_OFF: &str = r#"
 #     --update-env-vars "NUBES_GCP_PUSH_AUDIENCE=$URL,NUBES_GCP_PUSH_SERVICE_ACCOUNTS=$INVOKER"
 "#;
 
+/// Pub/Sub's own service agent moves undeliverable messages: it needs the
+/// project number, which only `gcloud` knows.
+const PUBSUB_AGENT: &str = r#"
+# Pub/Sub's service agent moves a message that keeps failing to its dead-letter topic.
+PROJECT_NUMBER="$(gcloud projects describe "$PROJECT" --format 'value(projectNumber)')"
+PUBSUB_AGENT="service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
+"#;
+
+/// The topic a queue's undeliverable messages move to, and the subscription
+/// that keeps them (as SQS's `<queue>-dlq`).
+pub(super) fn dead_letter_name(queue: &str) -> String {
+    format!("{queue}-dlq")
+}
+
 fn queue(s: &mut String, o: &ManifestOptions, name: &str) {
+    let dlq = dead_letter_name(name);
     let _ = write!(
         s,
         r#"
-# queue `{name}`: topic `{name}`, push subscription `{name}` -> /_nubes/queues/{name}
+# queue `{name}`: topic `{name}`, push subscription `{name}` -> /_nubes/queues/{name};
+# after {attempts} failed deliveries a message moves to topic `{dlq}`, kept by its
+# subscription `{dlq}` (docs/gcp.md: inspecting and redriving dead letters)
 if ! gcloud pubsub topics describe "{name}" --project "$PROJECT" >/dev/null 2>&1; then
   gcloud pubsub topics create "{name}" --project "$PROJECT"
+fi
+if ! gcloud pubsub topics describe "{dlq}" --project "$PROJECT" >/dev/null 2>&1; then
+  gcloud pubsub topics create "{dlq}" --project "$PROJECT"
+fi
+if ! gcloud pubsub subscriptions describe "{dlq}" --project "$PROJECT" >/dev/null 2>&1; then
+  gcloud pubsub subscriptions create "{dlq}" --project "$PROJECT" --topic "{dlq}" \
+    --message-retention-duration 7d --expiration-period never
 fi
 if ! gcloud pubsub subscriptions describe "{name}" --project "$PROJECT" >/dev/null 2>&1; then
   gcloud pubsub subscriptions create "{name}" --project "$PROJECT" --topic "{name}" \
     --push-endpoint "$URL/_nubes/queues/{name}" \
     --push-auth-service-account "$INVOKER" --push-auth-token-audience "$URL" \
-    --ack-deadline {ack} --min-retry-delay 10s --max-retry-delay 600s
+    --ack-deadline {ack} --min-retry-delay 10s --max-retry-delay 600s \
+    --dead-letter-topic "{dlq}" --max-delivery-attempts {attempts}
+else
+  gcloud pubsub subscriptions update "{name}" --project "$PROJECT" \
+    --dead-letter-topic "{dlq}" --max-delivery-attempts {attempts}
 fi
+gcloud pubsub topics add-iam-policy-binding "{dlq}" --project "$PROJECT" \
+  --member "serviceAccount:$PUBSUB_AGENT" --role roles/pubsub.publisher >/dev/null
+gcloud pubsub subscriptions add-iam-policy-binding "{name}" --project "$PROJECT" \
+  --member "serviceAccount:$PUBSUB_AGENT" --role roles/pubsub.subscriber >/dev/null
 "#,
         ack = o.ack_deadline_seconds,
+        attempts = o.max_delivery_attempts,
     );
 }
 

@@ -6,20 +6,24 @@ use nubes_core::{CronSchedule, Error};
 /// Converts a nubes cron expression into the `schedule` of a `timerTrigger`.
 ///
 /// ```
-/// use nubes_azure::manifest::to_ncrontab;
+/// use nubes_deploy::azure::to_ncrontab;
 ///
 /// assert_eq!(to_ncrontab("0 3 * * *").unwrap(), "0 0 3 * * *");
 /// assert_eq!(to_ncrontab("*/10 * * * * *").unwrap(), "*/10 * * * * *");
 /// assert_eq!(to_ncrontab("0 9 * * 5-7").unwrap(), "0 0 9 * * 5-6,0");
 /// ```
 pub fn to_ncrontab(cron: &str) -> Result<String, Error> {
-    let schedule = CronSchedule::parse(cron)?;
+    Ok(from_schedule(&CronSchedule::parse(cron)?))
+}
+
+/// [`to_ncrontab`] of a parsed schedule (which NCRONTAB can always express).
+pub(super) fn from_schedule(schedule: &CronSchedule) -> String {
     let [minute, hour, day, month, weekday] = schedule.standard_fields();
     let second = schedule.seconds().unwrap_or("0");
-    Ok(format!(
+    format!(
         "{second} {minute} {hour} {day} {month} {}",
         weekday_field(weekday)
-    ))
+    )
 }
 
 /// NCRONTAB numbers weekdays 0–6; standard cron also allows 7 for Sunday.

@@ -1,10 +1,11 @@
 //! `host.json`: the custom handler's executable, HTTP proxying, the
-//! extension bundle, the function timeout.
+//! extension bundle, the function timeout, the Storage queues' poison count.
 
-use nubes_core::AppDescription;
-use serde_json::{Value, json};
+use nubes_core::{AppDescription, TriggerKind};
+use serde_json::{Map, Value, json};
 
-use super::ManifestOptions;
+use super::contract::FUNCTION_TIMEOUT;
+use super::{ManifestOptions, QueueService};
 
 /// The extension bundle every generated app uses: the 4.x bundle has the
 /// queue, blob, Service Bus, Event Grid and timer extensions.
@@ -23,18 +24,33 @@ pub(super) fn host_json(app: &AppDescription, options: &ManifestOptions) -> Valu
         "version": "2.0",
         // Stated rather than left to the plan's default, so it is the value the
         // adapter assumes (`NUBES_AZURE_FUNCTION_TIMEOUT_MS` must match a change).
-        "functionTimeout": function_timeout(crate::DEFAULT_FUNCTION_TIMEOUT),
+        "functionTimeout": function_timeout(FUNCTION_TIMEOUT),
         "customHandler": null,
         "extensionBundle": {
             "id": EXTENSION_BUNDLE,
             "version": EXTENSION_BUNDLE_VERSION,
         },
     });
+    let mut extensions = Map::new();
     if app.http {
         // The original request reaches the app's routes unchanged, at its
         // original path (no `/api` prefix).
         custom_handler["enableProxyingHttpRequest"] = Value::Bool(true);
-        host["extensions"] = json!({ "http": { "routePrefix": "" } });
+        extensions.insert("http".into(), json!({ "routePrefix": "" }));
+    }
+    let storage_queues = options.queue_service == QueueService::StorageQueue
+        && app.triggers.iter().any(|t| t.kind == TriggerKind::Queue);
+    if storage_queues {
+        // Stated rather than left to the default (also 5), so every platform's
+        // "attempts, then dead-lettered" is visibly the same: the host then
+        // moves the message to `<queue>-poison`.
+        extensions.insert(
+            "queues".into(),
+            json!({ "maxDequeueCount": options.max_dequeue_count }),
+        );
+    }
+    if !extensions.is_empty() {
+        host["extensions"] = Value::Object(extensions);
     }
     host["customHandler"] = custom_handler;
     host
@@ -52,10 +68,7 @@ mod tests {
 
     #[test]
     fn the_timeout_is_the_one_the_adapter_assumes() {
-        assert_eq!(
-            function_timeout(crate::DEFAULT_FUNCTION_TIMEOUT),
-            "00:05:00"
-        );
+        assert_eq!(function_timeout(FUNCTION_TIMEOUT), "00:05:00");
         assert_eq!(
             function_timeout(std::time::Duration::from_secs(2 * 3600 + 61)),
             "02:01:01"

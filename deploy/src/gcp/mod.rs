@@ -1,12 +1,14 @@
-//! Deployment files generated from an app's description: a Cloud Run
-//! service YAML, a Dockerfile for the binary, and a reviewed `gcloud` script
-//! that wires every trigger to its reserved path (Pub/Sub push subscriptions
-//! with OIDC to `/_nubes/queues/{name}`, Eventarc Cloud Storage triggers to
-//! `/_nubes/storage/{name}`, Cloud Scheduler jobs to `/_nubes/schedules/{name}`).
+//! Google Cloud deployment files generated from an app's description
+//! (served by `nubes-gcp`): a Cloud Run service YAML, a Dockerfile for the
+//! binary, and a reviewed `gcloud` script that wires every trigger to its
+//! reserved path (Pub/Sub push subscriptions with OIDC to
+//! `/_nubes/queues/{name}`, each with a dead-letter topic; Eventarc Cloud
+//! Storage triggers to `/_nubes/storage/{name}`; Cloud Scheduler jobs to
+//! `/_nubes/schedules/{name}`).
 //!
 //! ```
 //! use nubes_core::{App, BoxError, Context, QueueMessage};
-//! use nubes_gcp::manifest::{ManifestOptions, generate};
+//! use nubes_deploy::gcp::{ManifestOptions, generate};
 //!
 //! async fn h(_: QueueMessage, _: Context) -> Result<(), BoxError> { Ok(()) }
 //!
@@ -20,7 +22,9 @@ mod dockerfile;
 mod service;
 mod triggers;
 
-use nubes_core::{AppDescription, CronSchedule, Error, StorageAction, TriggerKind};
+use nubes_core::{AppDescription, Error, StorageAction, TriggerDescription, TriggerKind};
+
+use crate::schedule;
 
 /// What the generator needs beyond the app itself.
 #[derive(Debug, Clone)]
@@ -57,7 +61,11 @@ pub struct ManifestOptions {
     pub storage_actions: Vec<StorageAction>,
     /// Seconds Pub/Sub waits for an answer before redelivering (10 to 600).
     pub ack_deadline_seconds: u32,
-    /// True when the binary is built beforehand (`nubes build --target gcp`)
+    /// Deliveries of a message before Pub/Sub moves it to the queue's
+    /// dead-letter topic `<queue>-dlq` (5 to 100; default 5, as SQS's
+    /// `maxReceiveCount` in the SAM template and Azure's `maxDequeueCount`).
+    pub max_delivery_attempts: u32,
+    /// True when the binary is built beforehand (`nubes build --platform gcp`)
     /// and sits next to the Dockerfile: the image then just copies it instead
     /// of compiling the workspace inside Docker.
     pub prebuilt: bool,
@@ -80,6 +88,7 @@ impl ManifestOptions {
             runtime_service_account: None,
             storage_actions: vec![StorageAction::Created, StorageAction::Deleted],
             ack_deadline_seconds: 60,
+            max_delivery_attempts: 5,
             prebuilt: false,
         }
     }
@@ -122,6 +131,11 @@ pub fn generate(app: &AppDescription, options: &ManifestOptions) -> Result<Manif
             "the Pub/Sub ack deadline must be between 10 and 600 seconds",
         ));
     }
+    if !(5..=100).contains(&options.max_delivery_attempts) {
+        return Err(Error::config(
+            "Pub/Sub's maximum delivery attempts must be between 5 and 100",
+        ));
+    }
     let mut plan = Vec::new();
     for trigger in &app.triggers {
         plan.push(match trigger.kind {
@@ -130,10 +144,7 @@ pub fn generate(app: &AppDescription, options: &ManifestOptions) -> Result<Manif
                 Wiring::Queue(trigger.name.clone())
             }
             TriggerKind::Storage => Wiring::Storage(trigger.name.clone()),
-            TriggerKind::Schedule => {
-                let expression = trigger.schedule.as_deref().unwrap_or_default();
-                Wiring::Schedule(trigger.name.clone(), unix_cron(&trigger.name, expression)?)
-            }
+            TriggerKind::Schedule => Wiring::Schedule(trigger.name.clone(), unix_cron(trigger)?),
             _ => continue,
         });
     }
@@ -170,27 +181,25 @@ fn check_service_name(name: &str) -> Result<(), Error> {
     }
 }
 
-/// Pub/Sub topic and subscription ids: 3-255 characters, starting with a letter.
+/// Pub/Sub topic and subscription ids: 3-255 characters, starting with a
+/// letter; the dead-letter topic's id adds a suffix, which must fit too.
 fn check_pubsub_name(name: &str) -> Result<(), Error> {
-    if name.len() >= 3 && name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+    let fits = triggers::dead_letter_name(name).len() <= 255;
+    if fits && name.len() >= 3 && name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         Ok(())
     } else {
         Err(Error::config(format!(
             "queue trigger `{name}`: Pub/Sub topic and subscription ids need at least 3 \
-             characters and must start with a letter"
+             characters (at most 251, to leave room for the dead-letter topic's `-dlq`) and \
+             must start with a letter"
         )))
     }
 }
 
 /// Cloud Scheduler speaks unix-cron (5 fields, minute granularity, UTC here).
-fn unix_cron(name: &str, expression: &str) -> Result<String, Error> {
-    let cron = CronSchedule::parse(expression)?;
-    if cron.seconds().is_some_and(|s| s != "0") {
-        return Err(Error::config(format!(
-            "schedule `{name}` (`{expression}`): Cloud Scheduler fires at minute granularity; \
-             use a seconds field of 0 or a 5-field expression"
-        )));
-    }
+fn unix_cron(trigger: &TriggerDescription) -> Result<String, Error> {
+    let cron = schedule::cron(trigger)?;
+    schedule::whole_minutes(&cron, "Cloud Scheduler")?;
     Ok(cron.standard_fields().join(" "))
 }
 

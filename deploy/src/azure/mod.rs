@@ -1,12 +1,13 @@
-//! Deployment manifests generated from the app's description: `host.json`,
-//! one `<function>/function.json` per function, and `local.settings.json`.
+//! Azure Functions manifests generated from the app's description (served by
+//! the `nubes-azure` custom handler): `host.json`, one
+//! `<function>/function.json` per function, and `local.settings.json`.
 //!
 //! The code is the single source of truth: the CLI (and tests) call
 //! [`generate`] with [`App::describe`](nubes_core::App::describe) and
 //! [`write()`] the files next to the executable.
 //!
 //! ```
-//! use nubes_azure::manifest::{self, ManifestOptions};
+//! use nubes_deploy::azure::{self as manifest, ManifestOptions};
 //! use nubes_core::{App, BoxError, Context, QueueMessage};
 //!
 //! async fn h(_: QueueMessage, _: Context) -> Result<(), BoxError> { Ok(()) }
@@ -18,6 +19,7 @@
 //! assert_eq!(files[2].contents["bindings"][0]["type"], "queueTrigger");
 //! ```
 
+mod contract;
 mod function_json;
 mod host_json;
 mod ncrontab;
@@ -27,9 +29,10 @@ use std::path::{Path, PathBuf};
 use nubes_core::{AppDescription, Error, TriggerKind};
 use serde_json::{Value, json};
 
-pub use ncrontab::to_ncrontab;
+use crate::schedule;
 
-use crate::DEFAULT_HTTP_FUNCTION;
+pub use contract::{DEFAULT_HTTP_FUNCTION, FUNCTION_TIMEOUT};
+pub use ncrontab::to_ncrontab;
 
 /// Who may call the HTTP function (`authLevel` of its `httpTrigger`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,6 +107,12 @@ pub struct ManifestOptions {
     pub storage_source: StorageSource,
     /// App setting holding the blob storage connection (default `AzureWebJobsStorage`).
     pub storage_connection: String,
+    /// Deliveries of a Storage queue message before the host moves it to the
+    /// `<queue>-poison` queue (`host.json` `extensions.queues.maxDequeueCount`;
+    /// default 5, as SQS's `maxReceiveCount` and Pub/Sub's maximum delivery
+    /// attempts in the other platforms' files). Service Bus queues count with
+    /// their own `MaxDeliveryCount`, set where the queue is created.
+    pub max_dequeue_count: u32,
 }
 
 impl Default for ManifestOptions {
@@ -116,12 +125,13 @@ impl Default for ManifestOptions {
             queue_connection: None,
             storage_source: StorageSource::default(),
             storage_connection: "AzureWebJobsStorage".to_owned(),
+            max_dequeue_count: 5,
         }
     }
 }
 
 impl ManifestOptions {
-    pub(crate) fn queue_connection(&self) -> &str {
+    fn queue_connection(&self) -> &str {
         match (&self.queue_connection, self.queue_service) {
             (Some(name), _) => name,
             (None, QueueService::ServiceBus) => "ServiceBusConnection",
@@ -187,13 +197,7 @@ pub fn generate(
             TriggerKind::Queue => function_json::queue(&trigger.name, options),
             TriggerKind::Storage => function_json::storage(&trigger.name, options),
             TriggerKind::Schedule => {
-                let cron = trigger.schedule.as_deref().ok_or_else(|| {
-                    Error::config(format!(
-                        "schedule `{}` has no cron expression",
-                        trigger.name
-                    ))
-                })?;
-                function_json::timer(&to_ncrontab(cron)?)
+                function_json::timer(&ncrontab::from_schedule(&schedule::cron(trigger)?))
             }
             other => {
                 return Err(Error::config(format!(

@@ -1,10 +1,10 @@
-//! One `function.json` per function. Binding names are the ones the decoders
-//! look for (see `bindings`).
+//! One `function.json` per function. Binding names are the ones the
+//! adapter's decoders look for (see `contract`).
 
 use serde_json::{Value, json};
 
+use super::contract as bindings;
 use super::{ManifestOptions, QueueService, StorageSource};
-use crate::bindings;
 
 /// The HTTP function: every method, every path (`{*path}`), to the app's routes.
 pub(super) fn http(options: &ManifestOptions) -> Value {

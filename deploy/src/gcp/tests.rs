@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
 
@@ -113,40 +113,43 @@ fn a_prebuilt_binary_is_copied_not_compiled() {
 }
 
 #[test]
-fn the_script_is_valid_bash_and_the_yaml_parses() {
+fn the_script_is_valid_bash() {
     let dir = tempfile::tempdir().unwrap();
     let m = generate(&echo_app(), &options()).unwrap();
-    for (name, text) in m.files() {
-        std::fs::write(dir.path().join(name), text).unwrap();
-    }
-    let bash = Command::new("bash")
-        .arg("-n")
-        .arg(dir.path().join("triggers.sh"))
-        .output()
-        .unwrap();
+    let path = dir.path().join("triggers.sh");
+    std::fs::write(&path, &m.triggers_script).unwrap();
+    let bash = Command::new("bash").arg("-n").arg(&path).output().unwrap();
     assert!(
         bash.status.success(),
         "{}",
         String::from_utf8_lossy(&bash.stderr)
     );
+}
+
+#[test]
+#[ignore = "needs PyYAML: pip install pyyaml (.ci/install-gcp.sh)"]
+fn the_service_yaml_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("service.yaml");
+    std::fs::write(
+        &path,
+        generate(&echo_app(), &options()).unwrap().service_yaml,
+    )
+    .unwrap();
     let check = "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); \
                  c = d['spec']['template']['spec']['containers'][0]; \
                  assert d['kind'] == 'Service' and c['ports'][0]['containerPort'] == 8080, d";
-    match Command::new("python3")
+    let out = Command::new("python3")
         .args(["-c", check])
-        .arg(dir.path().join("service.yaml"))
+        .arg(&path)
         .output()
-    {
-        Ok(out) if String::from_utf8_lossy(&out.stderr).contains("No module named 'yaml'") => {
-            println!("SKIP: PyYAML not installed; service.yaml not parsed");
-        }
-        Ok(out) => assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        ),
-        Err(_) => println!("SKIP: python3 not found; service.yaml not parsed"),
-    }
+        .expect("python3 runs: install Python 3 and PyYAML (.ci/install-gcp.sh)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("No module named 'yaml'"),
+        "PyYAML is missing: pip install pyyaml (.ci/install-gcp.sh)"
+    );
+    assert!(out.status.success(), "{stderr}");
 }
 
 #[test]
@@ -169,21 +172,26 @@ fn names_and_schedules_google_cannot_take_are_refused() {
 }
 
 /// Runs `triggers.sh` with a stand-in `gcloud` that records its arguments,
-/// answers the service URL, and reports every resource as missing.
-#[test]
-fn the_script_runs_and_creates_every_resource() {
+/// answers the service URL and the project number, and reports every
+/// resource as missing (or, with `existing`, as already there); returns the
+/// recorded calls, one per line.
+fn run_script(existing: bool) -> String {
     let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("gcloud");
+    let describe = if existing { "exit 0" } else { "exit 1" };
     std::fs::write(
         &fake,
-        r#"#!/usr/bin/env bash
+        format!(
+            r#"#!/usr/bin/env bash
 echo "$*" >> "$GCLOUD_LOG"
 case "$*" in
   "run services describe"*) echo "https://echo-xyz-ew.a.run.app" ;;
+  "projects describe"*) echo "123456789" ;;
   "storage service-agent"*) echo "service-1@gs-project-accounts.iam.gserviceaccount.com" ;;
-  *" describe "*) exit 1 ;;
+  *" describe "*) {describe} ;;
 esac
-"#,
+"#
+        ),
     )
     .unwrap();
     let chmod = Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
@@ -213,7 +221,14 @@ esac
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let calls = std::fs::read_to_string(&log).unwrap();
+    std::fs::read_to_string(&log).unwrap()
+}
+
+const AGENT: &str = "serviceAccount:service-123456789@gcp-sa-pubsub.iam.gserviceaccount.com";
+
+#[test]
+fn the_script_runs_and_creates_every_resource() {
+    let calls = run_script(false);
     let url = "https://echo-xyz-ew.a.run.app";
     let invoker = "nubes-invoker@demo.iam.gserviceaccount.com";
     for expected in [
@@ -227,4 +242,83 @@ esac
     ] {
         assert!(calls.contains(&expected), "missing `{expected}` in:\n{calls}");
     }
+}
+
+/// Issue #23: a message that always fails is dead-lettered after 5 attempts
+/// (as on SQS and Azure), not dropped when Pub/Sub's retention ends.
+#[test]
+fn every_queue_gets_a_dead_letter_topic_after_five_attempts() {
+    let calls = run_script(false);
+    let lines: Vec<&str> = calls.lines().collect();
+    let position = |call: &str| {
+        lines
+            .iter()
+            .position(|l| *l == call || l.starts_with(&format!("{call} ")))
+            .unwrap_or_else(|| panic!("missing `{call}` in:\n{calls}"))
+    };
+    let number = position("projects describe demo --format value(projectNumber)");
+    let dlq_topic = position("pubsub topics create orders-dlq --project demo");
+    let dlq_sub = position(
+        "pubsub subscriptions create orders-dlq --project demo --topic orders-dlq \
+         --message-retention-duration 7d --expiration-period never",
+    );
+    let sub = position("pubsub subscriptions create orders --project demo --topic orders");
+    assert!(
+        lines[sub].ends_with(
+            "--ack-deadline 60 --min-retry-delay 10s --max-retry-delay 600s \
+             --dead-letter-topic orders-dlq --max-delivery-attempts 5"
+        ),
+        "{}",
+        lines[sub]
+    );
+    let publisher = position(&format!(
+        "pubsub topics add-iam-policy-binding orders-dlq --project demo --member {AGENT} \
+         --role roles/pubsub.publisher"
+    ));
+    let subscriber = position(&format!(
+        "pubsub subscriptions add-iam-policy-binding orders --project demo --member {AGENT} \
+         --role roles/pubsub.subscriber"
+    ));
+    // The agent is known before it is granted anything, and the grants name
+    // resources that exist by then.
+    assert!(number < dlq_topic && dlq_topic < dlq_sub && dlq_sub < sub);
+    assert!(sub < publisher && sub < subscriber);
+    assert!(!calls.contains("subscriptions update"), "{calls}");
+}
+
+/// Run again over resources made before dead-lettering existed: the
+/// subscription is updated, nothing is created twice.
+#[test]
+fn a_rerun_adds_dead_lettering_to_existing_subscriptions() {
+    let calls = run_script(true);
+    assert!(
+        calls.lines().any(|l| l
+            == "pubsub subscriptions update orders --project demo \
+                --dead-letter-topic orders-dlq --max-delivery-attempts 5"),
+        "{calls}"
+    );
+    assert!(!calls.contains(" create "), "{calls}");
+    assert!(
+        calls.contains("pubsub subscriptions add-iam-policy-binding orders"),
+        "{calls}"
+    );
+}
+
+#[test]
+fn delivery_attempts_are_within_what_pubsub_accepts() {
+    for (attempts, ok) in [(4, false), (5, true), (100, true), (101, false)] {
+        let mut o = options();
+        o.max_delivery_attempts = attempts;
+        let result = generate(&echo_app(), &o);
+        assert_eq!(result.is_ok(), ok, "{attempts}");
+        if ok {
+            let script = result.unwrap().triggers_script;
+            assert!(script.contains(&format!("--max-delivery-attempts {attempts}")));
+        }
+    }
+    // No queue, no project number lookup and no Pub/Sub agent.
+    let mut app = echo_app();
+    app.triggers.retain(|t| t.kind != TriggerKind::Queue);
+    let script = generate(&app, &options()).unwrap().triggers_script;
+    assert!(!script.contains("PUBSUB_AGENT"), "{script}");
 }

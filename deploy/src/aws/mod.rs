@@ -1,15 +1,18 @@
-//! The AWS SAM template that deploys an app as one Lambda function with an
-//! event source per trigger. The CLI calls [`sam_template`]; it is plain data
-//! (JSON, which SAM and CloudFormation accept as well as YAML).
+//! The AWS SAM template that deploys an app as one Lambda function (served by
+//! `nubes-aws`) with an event source per trigger. The CLI calls
+//! [`sam_template`]; it is plain data (JSON, which SAM and CloudFormation
+//! accept as well as YAML).
 
 mod cron;
 
 use std::collections::BTreeSet;
 
-use nubes_core::{AppDescription, CronSchedule, Error, TriggerKind};
+use nubes_core::{AppDescription, Error, TriggerKind};
 use serde_json::{Map, Value, json};
 
 pub use cron::aws_cron;
+
+use crate::schedule;
 
 /// The CPU architecture of the function (and of the binary you build).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,8 +76,8 @@ impl Default for SamOptions {
 /// events that keep failing land in a dead-letter queue of the function.
 ///
 /// ```
-/// use nubes_aws::{sam_template, SamOptions};
-/// use nubes_core::{App, AppDescription, TriggerDescription, TriggerKind};
+/// use nubes_core::{AppDescription, TriggerDescription, TriggerKind};
+/// use nubes_deploy::aws::{SamOptions, sam_template};
 ///
 /// let app = AppDescription {
 ///     http: true,
@@ -169,13 +172,7 @@ pub fn sam_template(app: &AppDescription, options: &SamOptions) -> Result<Value,
             TriggerKind::Schedule => {
                 asynchronous = true;
                 let id = ids.make("Schedule", &trigger.name);
-                let expression = trigger.schedule.as_deref().ok_or_else(|| {
-                    Error::config(format!(
-                        "schedule `{}` has no cron expression",
-                        trigger.name
-                    ))
-                })?;
-                let cron = aws_cron(&CronSchedule::parse(expression)?)?;
+                let cron = aws_cron(&schedule::cron(trigger)?)?;
                 events.insert(id, json!({
                     "Type": "Schedule",
                     "Properties": { "Schedule": cron, "Name": name(&trigger.name), "Enabled": true },

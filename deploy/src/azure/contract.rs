@@ -1,0 +1,32 @@
+//! What the generated files and the `nubes-azure` adapter must agree on: the
+//! binding names its decoders look for, the HTTP function's default name and
+//! the function timeout it assumes. The adapter keeps its own copy (it does
+//! not depend on this crate, nor this crate on it); `tests/azure_agreement.rs`
+//! serves the generated functions with the real adapter to prove they match.
+
+use std::time::Duration;
+
+/// The HTTP trigger's input binding (`Data.req`).
+pub(crate) const HTTP_IN: &str = "req";
+/// The HTTP output binding (`Outputs.res`).
+pub(crate) const HTTP_OUT: &str = "res";
+/// Queue and Service Bus triggers, declared `dataType: binary`, so the host
+/// always sends the message bytes as base64 under this name.
+pub(crate) const MESSAGE: &str = "messageBase64";
+/// Blob triggers, declared `dataType: binary` (base64 under this name).
+pub(crate) const BLOB: &str = "blobBase64";
+/// Event Grid triggers (`Data.event`, one event per invocation).
+pub(crate) const EVENT: &str = "event";
+/// Timer triggers (`Data.timer`).
+pub(crate) const TIMER: &str = "timer";
+
+/// The HTTP function's name unless [`ManifestOptions::http_function`]
+/// (and, at run time, `NUBES_AZURE_HTTP_FUNCTION`) says otherwise.
+///
+/// [`ManifestOptions::http_function`]: super::ManifestOptions::http_function
+pub const DEFAULT_HTTP_FUNCTION: &str = "http";
+
+/// The `functionTimeout` the generated `host.json` states: the Consumption
+/// plan's default, which the adapter assumes unless
+/// `NUBES_AZURE_FUNCTION_TIMEOUT_MS` says otherwise.
+pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(300);
