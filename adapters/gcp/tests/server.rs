@@ -154,3 +154,20 @@ async fn a_handler_past_the_request_timeout_fails_cleanly() {
     assert!(remaining > 0 && remaining <= 300, "{remaining}");
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_undecodable_trigger_name_is_a_json_400() {
+    let (server, _seen) = serve(loopback()).await;
+    for kind in ["queues", "storage", "schedules"] {
+        let res = reqwest::Client::new()
+            .post(format!("{}/_nubes/{kind}/%FF", server.url()))
+            .json(&push("x"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{kind}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["kind"], "invalid_event", "{kind}: {body}");
+    }
+    server.shutdown().await.unwrap();
+}

@@ -25,7 +25,7 @@ pub(crate) fn decode(envelope: &Envelope, queue: &str) -> Result<QueueMessage, E
             Error::invalid_event("Service Bus invocation without `Metadata.MessageId`")
         })?;
     let mut message = QueueMessage::new(id, body)
-        .with_attempt(queue_storage::attempt(envelope.meta("DeliveryCount")))
+        .with_attempt(queue_storage::attempt(envelope, "DeliveryCount")?)
         .with_source(queue);
     let enqueued = envelope
         .meta("EnqueuedTimeUtc")
