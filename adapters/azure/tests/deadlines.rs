@@ -26,14 +26,12 @@ async fn a_late_timer_handler_is_cancelled_and_its_invocation_fails() {
     let mut config = AzureConfig::default();
     config.function_timeout = TIMEOUT;
     let server = nubes_azure::start(app, config).await.unwrap();
-    let path = format!(
-        "{}/../../../shared/fixtures/azure/timer-trigger.request.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
     let started = Instant::now();
     let res = reqwest::Client::new()
         .post(format!("{}/tick", server.url()))
-        .body(std::fs::read(&path).unwrap())
+        .body(nubes_test_support::fixtures::bytes(
+            "azure/timer-trigger.request.json",
+        ))
         .send()
         .await
         .unwrap();

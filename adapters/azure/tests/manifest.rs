@@ -2,7 +2,7 @@
 //! validated against SchemaStore's JSON Schemas for them (vendored in
 //! `tests/schemas/`, see its README), checked field by field against the
 //! Azure Functions documentation, and compared with the documentation's own
-//! examples (`shared/fixtures/azure/config/`).
+//! examples (`fixtures/azure/config/`).
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
@@ -27,11 +27,7 @@ fn echo_description() -> AppDescription {
 }
 
 fn config_fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/fixtures/azure/config/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    nubes_test_support::fixtures::json(&format!("azure/config/{name}"))
 }
 
 fn file<'a>(files: &'a [manifest::ManifestFile], path: &str) -> &'a Value {

@@ -19,11 +19,7 @@ async fn outlive(ctx: Context) -> Result<(), BoxError> {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/gcp/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    nubes_test_support::fixtures::bytes(&format!("gcp/{name}"))
 }
 
 #[tokio::test]

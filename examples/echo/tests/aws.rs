@@ -17,10 +17,7 @@ use nubes_test_support::tool::cargo_lambda_available;
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/aws")
-        .join(name);
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    nubes_test_support::fixtures::json(&format!("aws/{name}"))
 }
 
 struct Lambda {

@@ -1,6 +1,6 @@
 //! The echo contract on Azure Functions: a Functions host simulator starts
 //! the real `echo` binary as the host does (`FUNCTIONS_CUSTOMHANDLER_PORT`),
-//! then POSTs every request fixture of `shared/fixtures/azure/` (mapped onto
+//! then POSTs every request fixture of `fixtures/azure/` (mapped onto
 //! echo's functions: `orders`, `uploads`, `nightly`, and `http` for the
 //! routes) and forwards plain HTTP as `enableProxyingHttpRequest` does.
 
@@ -27,11 +27,7 @@ struct Host {
 }
 
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/fixtures/azure/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    nubes_test_support::fixtures::json(&format!("azure/{name}"))
 }
 
 impl Host {
@@ -461,16 +457,10 @@ fn no_request_fixture_is_left_out() {
         "service-bus-trigger.request.json",
         "timer-trigger.request.json",
     ];
-    let dir = format!(
-        "{}/../../../shared/fixtures/azure",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut found: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    let found: Vec<String> = nubes_test_support::fixtures::names("azure")
+        .into_iter()
         .filter(|n| n.ends_with(".request.json"))
         .collect();
-    found.sort();
     assert_eq!(found, covered);
 }
 

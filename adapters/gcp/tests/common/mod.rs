@@ -111,13 +111,9 @@ pub async fn serve(config: GcpConfig) -> (GcpServer, Seen) {
     (server, seen)
 }
 
-/// `shared/fixtures/gcp/<name>`.
+/// `fixtures/gcp/<name>`.
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/gcp/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    nubes_test_support::fixtures::bytes(&format!("gcp/{name}"))
 }
 
 /// A `*.headers.json` fixture as header pairs.
