@@ -21,7 +21,6 @@ use nubes_test_support::fixtures;
 use nubes_test_support::lambda_emulator::LambdaEmulator;
 use nubes_test_support::log_file::{log_file, read_log};
 use nubes_test_support::process::Group;
-use nubes_test_support::tool::cargo_lambda_available;
 use serde_json::{Value, json};
 
 const STANDARD_QUEUE: &str = "orders";
@@ -392,10 +391,8 @@ fn lambda_function_process() {
 }
 
 #[tokio::test]
+#[ignore = "needs cargo-lambda: .ci/install-aws.sh"]
 async fn one_batch_end_to_end_through_the_runtime_api_emulator() {
-    if !cargo_lambda_available() {
-        return;
-    }
     let started = Instant::now();
     let emulator = LambdaEmulator::start("faults");
     let dir = emulator.dir();

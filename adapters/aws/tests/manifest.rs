@@ -7,6 +7,7 @@ use std::process::Command;
 
 use nubes_aws::{Architecture, SamOptions, sam_template};
 use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent};
+use nubes_test_support::tool::require_tool;
 
 async fn q(_: QueueMessage, _: Context) -> Result<(), BoxError> {
     Ok(())
@@ -29,22 +30,6 @@ fn app() -> App {
         .on_schedule("weekdays", "*/15 9-17 * * 1-5", t)
 }
 
-/// `Some(path)` when `tool` runs; otherwise fails under CI and skips elsewhere.
-fn tool_available(program: &str, args: &[&str]) -> bool {
-    let ok = Command::new(program)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`{program}` is missing: run .ci/install-aws.sh (pip install cfn-lint)"
-        );
-        println!("SKIP: `{program}` is not installed (pip install cfn-lint)");
-    }
-    ok
-}
-
 fn write_template(options: &SamOptions) -> (tempfile::TempDir, std::path::PathBuf) {
     let template = sam_template(&app().describe(), options).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -54,10 +39,13 @@ fn write_template(options: &SamOptions) -> (tempfile::TempDir, std::path::PathBu
 }
 
 #[test]
+#[ignore = "needs cfn-lint: .ci/install-aws.sh"]
 fn template_passes_cfn_lint() {
-    if !tool_available("cfn-lint", &["--version"]) {
-        return;
-    }
+    require_tool(
+        "cfn-lint",
+        &["--version"],
+        "run .ci/install-aws.sh (pip install cfn-lint)",
+    );
     for architecture in [Architecture::Arm64, Architecture::X86_64] {
         let mut options = SamOptions::default();
         options.architecture = architecture;
@@ -91,10 +79,13 @@ print(json.dumps(sorted(r["Type"] for r in out["Resources"].values())))
 "#;
 
 #[test]
+#[ignore = "needs python3 with aws-sam-translator: .ci/install-aws.sh"]
 fn template_transforms_with_sam_translator() {
-    if !tool_available("python3", &["-c", "import samtranslator"]) {
-        return;
-    }
+    require_tool(
+        "python3",
+        &["-c", "import samtranslator"],
+        "run .ci/install-aws.sh (pip install aws-sam-translator)",
+    );
     let (_dir, path) = write_template(&SamOptions::default());
     // The translator only needs a region name; it makes no AWS call.
     let out = Command::new("python3")
