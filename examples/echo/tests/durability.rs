@@ -26,8 +26,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nubes_test_support::http_ready::answers_within;
-use nubes_test_support::port::free_port;
+use nubes_test_support::bound_port::bound_port;
 use nubes_test_support::process::Group;
 use serde_json::Value;
 
@@ -45,30 +44,27 @@ struct Runner {
 }
 
 impl Runner {
-    async fn start(dir: &Path, http: &reqwest::Client) -> Runner {
-        let port = free_port();
+    async fn start(dir: &Path) -> Runner {
+        // Port 0: the OS picks it, and the runner's start-up line says which.
+        // A restart truncates the log, so the line read is this start's.
+        let log = std::fs::File::create(dir.join("runner.log")).unwrap();
         let process = Group::spawn(
             Command::new(env!("CARGO_BIN_EXE_echo"))
                 .current_dir(dir)
-                .env("PORT", port.to_string())
+                .env("PORT", "0")
                 .env("NUBES_LOCAL_DIR", dir.join("state"))
                 .env("NUBES_ECHO_FILE", dir.join("echo.jsonl"))
                 .env("NUBES_LOCAL_SCHEDULES", "false")
                 .env("RUST_LOG", "warn")
                 .env_remove("NUBES_PLATFORM")
                 .stdout(Stdio::null())
-                .stderr(Stdio::null()),
+                .stderr(Stdio::from(log)),
         );
-        let runner = Runner {
+        let port = bound_port(dir, "runner.log", "listening on", Duration::from_secs(20));
+        Runner {
             process,
             base: format!("http://127.0.0.1:{port}"),
-        };
-        let triggers = format!("{}/_nubes/triggers", runner.base);
-        assert!(
-            answers_within(http, &triggers, Duration::from_secs(20)).await,
-            "echo did not start"
-        );
-        runner
+        }
     }
 
     /// SIGKILL: no chance to finish or clean up anything.
@@ -144,7 +140,7 @@ async fn restart_and_check(
         return false;
     }
     let started = Instant::now();
-    let runner = Runner::start(dir, http).await;
+    let runner = Runner::start(dir).await;
     loop {
         let left = self::spooled(dir).len();
         if left == 0 {
@@ -240,7 +236,7 @@ where
 async fn a_kill_while_handlers_run_loses_no_message() {
     until_checked("kill while handlers run", |http| async move {
         let dir = tempfile::tempdir().unwrap();
-        let mut runner = Runner::start(dir.path(), &http).await;
+        let mut runner = Runner::start(dir.path()).await;
         let accepted = Arc::new(std::sync::Mutex::new(Vec::new()));
         let posting = tokio::spawn(burst(http.clone(), runner.base.clone(), accepted.clone()));
         // Killed as soon as handlers run, while messages still arrive.
@@ -261,7 +257,7 @@ async fn a_kill_while_handlers_run_loses_no_message() {
 async fn a_kill_right_after_a_burst_loses_no_message() {
     until_checked("kill right after a burst", |http| async move {
         let dir = tempfile::tempdir().unwrap();
-        let mut runner = Runner::start(dir.path(), &http).await;
+        let mut runner = Runner::start(dir.path()).await;
         let accepted = Arc::new(std::sync::Mutex::new(Vec::new()));
         burst(http.clone(), runner.base.clone(), accepted.clone()).await;
         runner.kill(); // the moment the last message is accepted

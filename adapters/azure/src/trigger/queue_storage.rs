@@ -56,11 +56,7 @@ mod tests {
 
     #[test]
     fn docs_payload_decodes() {
-        let raw = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/azure/queue-trigger.request.json"
-        ))
-        .unwrap();
+        let raw = nubes_test_support::fixtures::bytes("azure/queue-trigger.request.json");
         let env = Envelope::parse(&raw).unwrap();
         let msg = crate::trigger::queue(&env, "orders").unwrap();
         assert_eq!(msg.id, "800ae4b3-bdd2-4c08-badd-f08e5a34b865");
