@@ -39,18 +39,33 @@
 //! platform. Records live in memory, or in Redis with the `redis` feature
 //! ([`idempotency`] has the details).
 
-pub use nubes_core::*;
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// Only what handlers are written with; adapter plumbing stays in `raw`.
+pub use nubes_core::{
+    App, AppDescription, Body, BoxError, CancellationToken, Context, CronSchedule, Error,
+    ErrorKind, EventHandler, Permanent, Platform, QueueMessage, RawEvent, ResultExt,
+    ScheduledEvent, StorageAction, StorageEvent, TraceContext, TriggerDescription, TriggerKind,
+    current_context, is_permanent, permanent, with_context,
+};
+pub use nubes_core::{bytes, chrono, idempotency, metrics};
+
+pub use nubes_core::raw;
 
 #[cfg(feature = "local")]
+#[cfg_attr(docsrs, doc(cfg(feature = "local")))]
 pub use nubes_local as local;
 
 #[cfg(feature = "aws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aws")))]
 pub use nubes_aws as aws;
 
 #[cfg(feature = "gcp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gcp")))]
 pub use nubes_gcp as gcp;
 
 #[cfg(feature = "azure")]
+#[cfg_attr(docsrs, doc(cfg(feature = "azure")))]
 pub use nubes_azure as azure;
 
 mod logging;

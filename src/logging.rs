@@ -15,7 +15,7 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 /// Human-readable lines on stderr (coloured on a terminal); `RUST_LOG`
 /// filters (default `info`).
 pub(crate) fn init_local() {
-    let filter = nubes_core::log_filter::from_env(&|name| std::env::var(name).ok());
+    let filter = nubes_core::raw::log_filter::from_env(&|name| std::env::var(name).ok());
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     // `try_init` fails only when a subscriber is already set: the user's wins.
     let _ = local_subscriber(filter, ansi, std::io::stderr).try_init();
@@ -110,23 +110,25 @@ mod tests {
 
     use super::*;
 
-    use nubes_core::{Context, Platform, TraceContext, TriggerKind};
+    use nubes_core::raw::ContextBuilder;
+    use nubes_core::{Platform, TraceContext, TriggerKind};
     use nubes_test_support::log_capture::LogCapture;
 
     #[tokio::test]
     async fn lines_of_an_invocation_carry_its_ids() {
         let buffer = LogCapture::default();
         let sink = buffer.clone();
-        let subscriber =
-            local_subscriber(nubes_core::log_filter::default_filter(), false, move || {
-                sink.clone()
-            });
+        let subscriber = local_subscriber(
+            nubes_core::raw::log_filter::default_filter(),
+            false,
+            move || sink.clone(),
+        );
         let _guard = tracing::subscriber::set_default(subscriber);
         let trace = TraceContext::from_traceparent(
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         )
         .unwrap();
-        let ctx = Context::builder(Platform::Local, TriggerKind::Queue, "orders")
+        let ctx = ContextBuilder::new(Platform::Local, TriggerKind::Queue, "orders")
             .invocation_id("m-1")
             .trace(trace)
             .build();

@@ -45,7 +45,7 @@ pub(crate) async fn run(args: &DevArgs) -> Result<(), CliError> {
                     stop(child).await;
                 }
             }
-            () = nubes_core::shutdown_signal() => {
+            () = nubes_core::raw::termination_signal() => {
                 if let Some(child) = child.as_mut() {
                     stop(child).await;
                 }

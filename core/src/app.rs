@@ -7,9 +7,10 @@ use http::{Request, Response};
 use tower_service::Service;
 
 use crate::describe::{AppDescription, TriggerDescription};
+use crate::raw::{BoxedHandler, HttpService};
 use crate::{
-    Body, BoxError, BoxedHandler, CronSchedule, Error, EventHandler, HttpService, QueueMessage,
-    ScheduledEvent, StorageEvent, TriggerKind,
+    Body, BoxError, CronSchedule, Error, EventHandler, QueueMessage, ScheduledEvent, StorageEvent,
+    TriggerKind,
 };
 
 /// A serverless app: an optional HTTP service and any number of queue, storage
@@ -38,10 +39,10 @@ use crate::{
 /// ```
 #[derive(Default)]
 pub struct App {
-    http: Option<HttpService>,
-    queues: BTreeMap<String, BoxedHandler<QueueMessage>>,
-    storage: BTreeMap<String, BoxedHandler<StorageEvent>>,
-    schedules: BTreeMap<String, ScheduleTrigger>,
+    pub(crate) http: Option<HttpService>,
+    pub(crate) queues: BTreeMap<String, BoxedHandler<QueueMessage>>,
+    pub(crate) storage: BTreeMap<String, BoxedHandler<StorageEvent>>,
+    pub(crate) schedules: BTreeMap<String, ScheduleTrigger>,
     problems: Vec<Error>,
 }
 
@@ -169,33 +170,8 @@ impl App {
         }
     }
 
-    /// The HTTP service, if one was registered.
-    pub fn http_service(&self) -> Option<&HttpService> {
-        self.http.as_ref()
-    }
-
-    /// The handler of queue `name`.
-    pub fn queue_handler(&self, name: &str) -> Option<&BoxedHandler<QueueMessage>> {
-        self.queues.get(name)
-    }
-
-    /// The handler of bucket `name`.
-    pub fn storage_handler(&self, name: &str) -> Option<&BoxedHandler<StorageEvent>> {
-        self.storage.get(name)
-    }
-
-    /// The schedule `name`.
-    pub fn schedule(&self, name: &str) -> Option<&ScheduleTrigger> {
-        self.schedules.get(name)
-    }
-
-    /// Every registered schedule, by name.
-    pub fn schedules(&self) -> impl Iterator<Item = (&str, &ScheduleTrigger)> {
-        self.schedules.iter().map(|(n, t)| (n.as_str(), t))
-    }
-
     /// True when a trigger of `kind` named `name` is registered.
-    pub fn has_trigger(&self, kind: TriggerKind, name: &str) -> bool {
+    pub(crate) fn is_registered(&self, kind: TriggerKind, name: &str) -> bool {
         match kind {
             TriggerKind::Http => self.http.is_some(),
             TriggerKind::Queue => self.queues.contains_key(name),
@@ -217,7 +193,7 @@ impl App {
             TriggerKind::Schedule,
         ]
         .into_iter()
-        .find(|k| self.has_trigger(*k, name));
+        .find(|k| self.is_registered(*k, name));
         if let Some(existing) = taken {
             self.problems.push(Error::config(format!(
                 "{kind} trigger `{name}`: the name is already used by a {existing} trigger \
@@ -323,7 +299,7 @@ mod tests {
                 .starts_with("configuration error: 2 problems"),
             "{err}"
         );
-        assert!(!app.has_trigger(TriggerKind::Queue, "../etc"));
+        assert!(!app.is_registered(TriggerKind::Queue, "../etc"));
     }
 
     #[test]
@@ -331,6 +307,6 @@ mod tests {
         let app = App::new().on_queue("q1", |msg: QueueMessage, _ctx: Context| async move {
             msg.text().map(|_| ())
         });
-        assert!(app.queue_handler("q1").is_some());
+        assert!(app.queues.contains_key("q1"));
     }
 }

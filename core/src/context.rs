@@ -15,10 +15,11 @@ use crate::{Platform, RawEvent, TraceContext, TriggerKind};
 /// request extensions (`axum::Extension<nubes::Context>`).
 ///
 /// ```
-/// use nubes_core::{Context, Platform, TriggerKind};
+/// use nubes_core::raw::ContextBuilder;
+/// use nubes_core::{Platform, TriggerKind};
 /// use std::time::{Duration, SystemTime};
 ///
-/// let ctx = Context::builder(Platform::Local, TriggerKind::Queue, "orders")
+/// let ctx = ContextBuilder::new(Platform::Local, TriggerKind::Queue, "orders")
 ///     .invocation_id("msg-1")
 ///     .deadline(SystemTime::now() + Duration::from_secs(30))
 ///     .build();
@@ -52,30 +53,6 @@ struct Inner {
 }
 
 impl Context {
-    /// Starts building a context for an invocation of `trigger` (of `kind`) on `platform`.
-    #[inline]
-    pub fn builder(
-        platform: Platform,
-        kind: TriggerKind,
-        trigger: impl Into<Cow<'static, str>>,
-    ) -> ContextBuilder {
-        ContextBuilder {
-            inner: Inner {
-                invocation_id: OnceLock::new(),
-                platform,
-                kind,
-                trigger: trigger.into(),
-                attempt: 1,
-                deadline: None,
-                trace: OnceLock::new(),
-                raw: None,
-                shutdown: None,
-                extensions: http::Extensions::new(),
-                metrics: crate::metrics::Metrics::disabled(),
-            },
-        }
-    }
-
     /// The platform's id for this invocation (Lambda request id, Pub/Sub message id,
     /// Azure invocation id), or a random UUID generated on first read when the
     /// platform sent none.
@@ -129,9 +106,13 @@ impl Context {
         self.inner.raw.as_ref()
     }
 
-    /// Fires when the process is asked to shut down; long handlers may stop early.
-    /// In-flight work is still given the grace period to finish.
-    pub fn shutdown_signal(&self) -> &CancellationToken {
+    /// The token cancelled when this instance begins to shut down (the platform
+    /// sent SIGTERM, or Ctrl-C locally). A long handler may watch it
+    /// (`ctx.shutdown().cancelled().await`) to stop early and leave the rest of
+    /// its work to a redelivery; in-flight work is still given the grace period
+    /// to finish. Never cancelled for a context that no adapter linked to the
+    /// process (for instance one built in a unit test).
+    pub fn shutdown(&self) -> &CancellationToken {
         static NEVER: OnceLock<CancellationToken> = OnceLock::new();
         match &self.inner.shutdown {
             Some(token) => token,
@@ -163,13 +144,48 @@ impl Context {
     }
 }
 
-/// Builds a [`Context`]; used by adapters and by tests of user handlers.
+/// Builds a [`Context`]; used by adapters and by unit tests of handlers.
+///
+/// ```
+/// use nubes_core::raw::ContextBuilder;
+/// use nubes_core::{Platform, TriggerKind};
+///
+/// let ctx = ContextBuilder::new(Platform::Local, TriggerKind::Queue, "orders")
+///     .invocation_id("msg-1")
+///     .attempt(2)
+///     .build();
+/// assert_eq!((ctx.invocation_id(), ctx.attempt()), ("msg-1", 2));
+/// ```
 #[derive(Debug)]
 pub struct ContextBuilder {
     inner: Inner,
 }
 
 impl ContextBuilder {
+    /// Starts building a context for an invocation of `trigger` (of `kind`) on `platform`.
+    #[inline]
+    pub fn new(
+        platform: Platform,
+        kind: TriggerKind,
+        trigger: impl Into<Cow<'static, str>>,
+    ) -> ContextBuilder {
+        ContextBuilder {
+            inner: Inner {
+                invocation_id: OnceLock::new(),
+                platform,
+                kind,
+                trigger: trigger.into(),
+                attempt: 1,
+                deadline: None,
+                trace: OnceLock::new(),
+                raw: None,
+                shutdown: None,
+                extensions: http::Extensions::new(),
+                metrics: crate::metrics::Metrics::disabled(),
+            },
+        }
+    }
+
     /// Sets the invocation id.
     #[inline]
     pub fn invocation_id(mut self, id: impl Into<String>) -> Self {
@@ -205,13 +221,14 @@ impl ContextBuilder {
         self
     }
 
-    /// Links the context to the process shutdown signal.
+    /// Sets the token of [`Context::shutdown`]: the adapter cancels it when the
+    /// instance begins to shut down.
     ///
     /// Takes the token by `Arc` or by value; an adapter that builds a context
     /// per request keeps one `Arc<CancellationToken>` and passes clones of it,
     /// which is cheaper than cloning the token itself.
     #[inline]
-    pub fn shutdown_signal(mut self, token: impl Into<Arc<CancellationToken>>) -> Self {
+    pub fn shutdown(mut self, token: impl Into<Arc<CancellationToken>>) -> Self {
         self.inner.shutdown = Some(token.into());
         self
     }
@@ -245,7 +262,7 @@ mod tests {
 
     #[test]
     fn remaining_is_zero_after_the_deadline() {
-        let ctx = Context::builder(Platform::Aws, TriggerKind::Queue, "q")
+        let ctx = ContextBuilder::new(Platform::Aws, TriggerKind::Queue, "q")
             .deadline(SystemTime::UNIX_EPOCH)
             .build();
         assert_eq!(ctx.remaining(), Some(Duration::ZERO));
@@ -255,7 +272,7 @@ mod tests {
     fn extensions_are_found_by_type() {
         #[derive(Clone, Debug, PartialEq)]
         struct Arn(&'static str);
-        let ctx = Context::builder(Platform::Aws, TriggerKind::Queue, "q")
+        let ctx = ContextBuilder::new(Platform::Aws, TriggerKind::Queue, "q")
             .extension(Arn("arn:aws:lambda:eu-west-1:1:function:f"))
             .build();
         assert_eq!(
@@ -267,7 +284,7 @@ mod tests {
 
     #[test]
     fn defaults_are_sensible() {
-        let ctx = Context::builder(Platform::Local, TriggerKind::Schedule, "nightly").build();
+        let ctx = ContextBuilder::new(Platform::Local, TriggerKind::Schedule, "nightly").build();
         assert_eq!(ctx.attempt(), 1);
         assert!(ctx.deadline().is_none());
         assert!(ctx.raw_event().is_none());
@@ -276,7 +293,7 @@ mod tests {
 
     #[test]
     fn missing_ids_are_generated_once_and_kept() {
-        let ctx = Context::builder(Platform::Local, TriggerKind::Http, "http").build();
+        let ctx = ContextBuilder::new(Platform::Local, TriggerKind::Http, "http").build();
         let id = ctx.invocation_id().to_owned();
         assert_eq!(id.len(), 36, "a UUID: {id}");
         assert_eq!(ctx.clone().invocation_id(), id);
@@ -292,15 +309,15 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         )
         .unwrap();
-        let ctx = Context::builder(Platform::Gcp, TriggerKind::Http, String::from("http"))
+        let ctx = ContextBuilder::new(Platform::Gcp, TriggerKind::Http, String::from("http"))
             .invocation_id("req-1")
             .trace(trace.clone())
-            .shutdown_signal(token.clone())
+            .shutdown(token.clone())
             .build();
         assert_eq!(ctx.invocation_id(), "req-1");
         assert_eq!(ctx.trace(), &trace);
         token.cancel();
         assert!(ctx.is_shutting_down());
-        assert!(ctx.shutdown_signal().is_cancelled());
+        assert!(ctx.shutdown().is_cancelled());
     }
 }

@@ -27,9 +27,10 @@ pub fn scope<F: Future>(ctx: Context, fut: F) -> impl Future<Output = F::Output>
 ///
 /// ```
 /// # async fn demo() {
-/// use nubes_core::{Context, Platform, TriggerKind, current_context};
+/// use nubes_core::raw::ContextBuilder;
+/// use nubes_core::{Platform, TriggerKind, current_context};
 ///
-/// let ctx = Context::builder(Platform::Local, TriggerKind::Queue, "orders")
+/// let ctx = ContextBuilder::new(Platform::Local, TriggerKind::Queue, "orders")
 ///     .invocation_id("m-1")
 ///     .build();
 /// assert!(current_context().is_none());

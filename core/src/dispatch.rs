@@ -1,4 +1,4 @@
-//! Running a handler for one event: lookup, panic isolation, outcome, logs.
+//! Running a handler for one event: panic isolation, outcome, logs.
 //!
 //! Every adapter goes through here, so "unknown trigger = retry", "panic = this
 //! event failed" and "permanent = acknowledged + logged" are the same on every
@@ -9,29 +9,11 @@ use std::panic::AssertUnwindSafe;
 use futures_util::FutureExt as _;
 use tracing::Instrument as _;
 
-use crate::{
-    App, BoxedHandler, Context, Error, Outcome, QueueMessage, ScheduledEvent, StorageEvent,
-    is_permanent,
-};
+use crate::raw::{BoxedHandler, Outcome};
+use crate::{Context, Error, is_permanent};
 
-impl App {
-    /// Runs the queue handler named by `ctx.trigger()` for `message`.
-    pub async fn dispatch_queue(&self, message: QueueMessage, ctx: Context) -> Outcome {
-        run(self.queue_handler(ctx.trigger()), message, ctx).await
-    }
-
-    /// Runs the storage handler named by `ctx.trigger()` for `event`.
-    pub async fn dispatch_storage(&self, event: StorageEvent, ctx: Context) -> Outcome {
-        run(self.storage_handler(ctx.trigger()), event, ctx).await
-    }
-
-    /// Runs the schedule handler named by `ctx.trigger()` for `event`.
-    pub async fn dispatch_schedule(&self, event: ScheduledEvent, ctx: Context) -> Outcome {
-        run(self.schedule(ctx.trigger()).map(|t| &t.handler), event, ctx).await
-    }
-}
-
-async fn run<E: Send + 'static>(
+/// Runs `handler` (the one registered for `ctx.trigger()`, if any) for `event`.
+pub(crate) async fn run<E: Send + 'static>(
     handler: Option<&BoxedHandler<E>>,
     event: E,
     ctx: Context,
@@ -124,10 +106,13 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raw::AppDispatch as _;
+    use crate::raw::ContextBuilder;
+    use crate::{App, QueueMessage};
     use crate::{BoxError, ErrorKind, Platform, TriggerKind, permanent};
 
     fn ctx(name: &str) -> Context {
-        Context::builder(Platform::Local, TriggerKind::Queue, name.to_owned()).build()
+        ContextBuilder::new(Platform::Local, TriggerKind::Queue, name.to_owned()).build()
     }
 
     async fn behave(msg: QueueMessage, _: Context) -> Result<(), BoxError> {

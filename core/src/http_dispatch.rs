@@ -12,7 +12,8 @@ use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, CatchUnwind};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 
-use crate::{App, Body, BoxError, Context, Error, ErrorKind, deadline, panic_message};
+use crate::raw::{deadline, panic_message};
+use crate::{App, Body, BoxError, Context, Error, ErrorKind};
 
 /// How long an adapter lets an HTTP request run, and how it names that limit
 /// when a request runs out of time. Made once per adapter; each request holds
@@ -20,7 +21,7 @@ use crate::{App, Body, BoxError, Context, Error, ErrorKind, deadline, panic_mess
 ///
 /// ```
 /// use std::time::Duration;
-/// use nubes_core::HttpTimeout;
+/// use nubes_core::raw::HttpTimeout;
 ///
 /// let timeout = HttpTimeout::new(
 ///     Duration::from_millis(500),
@@ -65,7 +66,7 @@ impl fmt::Debug for HttpTimeout {
     }
 }
 
-/// The response future of [`App::dispatch_http`]: one allocation per
+/// The response future of [`AppDispatch::dispatch_http`](crate::raw::AppDispatch::dispatch_http): one allocation per
 /// request, holding the app's service future with everything nubes adds to
 /// it (the current context, panic and error answers, the deadline, metrics).
 ///
@@ -96,50 +97,25 @@ impl fmt::Debug for HttpDispatch {
     }
 }
 
-impl App {
-    /// Serves `request` with the app's HTTP service. `ctx` is inserted into the
-    /// request extensions (handlers read it with `Extension<nubes::Context>`)
-    /// and is the [current context](crate::current_context) while the service
-    /// runs.
-    ///
-    /// Never fails: no HTTP service → `404`; a service error or panic → `500`,
-    /// each with a JSON body `{"error":{"kind":…,"message":…}}`, logged at error
-    /// level. The process keeps serving.
-    pub fn dispatch_http(&self, request: Request<Body>, ctx: Context) -> HttpDispatch {
-        self.dispatch(request, Call { ctx, timeout: None })
-    }
-
-    /// [`dispatch_http`](Self::dispatch_http), cut off `timeout`'s margin
-    /// before `ctx`'s deadline: the service's future is then dropped and the
-    /// answer is a JSON `504` naming the limit, logged at error level.
-    pub fn dispatch_http_within(
-        &self,
-        request: Request<Body>,
-        ctx: Context,
-        timeout: &HttpTimeout,
-    ) -> HttpDispatch {
-        let timeout = Some(timeout.clone());
-        self.dispatch(request, Call { ctx, timeout })
-    }
-
-    fn dispatch(&self, mut request: Request<Body>, call: Call) -> HttpDispatch {
-        match self.http_service() {
-            Some(service) => {
-                request.extensions_mut().insert(call.ctx.clone());
-                service.dispatch(request, call)
-            }
-            None => HttpDispatch::new(Box::pin(std::future::ready(json_error(
-                StatusCode::NOT_FOUND,
-                &Error::new(
-                    ErrorKind::UnknownTrigger,
-                    "this app registers no HTTP service",
-                ),
-            )))),
+/// Serves `request` with `app`'s HTTP service the nubes way (see
+/// [`AppDispatch::dispatch_http`](crate::raw::AppDispatch::dispatch_http)).
+pub(crate) fn dispatch(app: &App, mut request: Request<Body>, call: Call) -> HttpDispatch {
+    match &app.http {
+        Some(service) => {
+            request.extensions_mut().insert(call.ctx.clone());
+            service.dispatch(request, call)
         }
+        None => HttpDispatch::new(Box::pin(std::future::ready(json_error(
+            StatusCode::NOT_FOUND,
+            &Error::new(
+                ErrorKind::UnknownTrigger,
+                "this app registers no HTTP service",
+            ),
+        )))),
     }
 }
 
-/// What [`App::dispatch_http`] adds to one request: its context, and the
+/// What [`AppDispatch::dispatch_http`](crate::raw::AppDispatch::dispatch_http) adds to one request: its context, and the
 /// adapter's timeout, if any.
 pub(crate) struct Call {
     pub(crate) ctx: Context,
@@ -233,10 +209,12 @@ pub fn json_error(status: StatusCode, err: &Error) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raw::AppDispatch as _;
+    use crate::raw::ContextBuilder;
     use crate::{Platform, TriggerKind};
 
     fn ctx() -> Context {
-        Context::builder(Platform::Local, TriggerKind::Http, "http")
+        ContextBuilder::new(Platform::Local, TriggerKind::Http, "http")
             .invocation_id("r-1")
             .build()
     }
@@ -288,7 +266,7 @@ mod tests {
         let app = App::new().http(router);
         let timeout = HttpTimeout::new(Duration::from_millis(20), "the 100 ms test limit");
         let soon = || {
-            Context::builder(Platform::Local, TriggerKind::Http, "http")
+            ContextBuilder::new(Platform::Local, TriggerKind::Http, "http")
                 .deadline(std::time::SystemTime::now() + Duration::from_millis(100))
                 .build()
         };

@@ -12,7 +12,8 @@ use tower::ServiceExt as _;
 use tower_service::Service;
 
 use crate::http_dispatch::Call;
-use crate::{Body, BoxError, HttpDispatch};
+use crate::raw::HttpDispatch;
+use crate::{Body, BoxError};
 
 /// One request in, one boxed response future out: the erased form of the
 /// user's service.

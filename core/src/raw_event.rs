@@ -1,4 +1,4 @@
-//! The provider's own event, kept as an escape hatch.
+//! The platform's own event, kept as an escape hatch.
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -6,14 +6,15 @@ use serde::de::DeserializeOwned;
 use crate::Error;
 
 /// The bytes the platform delivered for this invocation, before nubes mapped them
-/// onto a neutral event. Use it for provider-specific fields nubes does not carry.
+/// onto a neutral event. Use it for platform-specific fields nubes does not carry.
 ///
 /// Cheap to clone (reference-counted bytes).
 ///
 /// ```
-/// use nubes_core::RawEvent;
-///
-/// let raw = RawEvent::json(r#"{"Records":[]}"#);
+/// # let raw = nubes_core::raw::json_event(r#"{"Records":[]}"#);
+/// # let ctx = nubes_core::raw::ContextBuilder::new(
+/// #     nubes_core::Platform::Aws, nubes_core::TriggerKind::Queue, "orders").raw_event(raw).build();
+/// let raw = ctx.raw_event().unwrap();
 /// let value: serde_json::Value = raw.parse_json().unwrap();
 /// assert!(value["Records"].is_array());
 /// ```
@@ -24,17 +25,12 @@ pub struct RawEvent {
 }
 
 impl RawEvent {
-    /// Raw bytes with the given media type.
-    pub fn new(content_type: &'static str, bytes: impl Into<Bytes>) -> Self {
+    /// Raw bytes with the given media type (adapters: [`raw::raw_event`](crate::raw::raw_event)).
+    pub(crate) fn new(content_type: &'static str, bytes: impl Into<Bytes>) -> Self {
         RawEvent {
             content_type,
             bytes: bytes.into(),
         }
-    }
-
-    /// A raw JSON document (`application/json`).
-    pub fn json(bytes: impl Into<Bytes>) -> Self {
-        RawEvent::new("application/json", bytes)
     }
 
     /// The media type of the bytes.

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use idempotency_suite as suite;
 use nubes_core::idempotency::{Begin, IdempotencyStore, MemoryStore, idempotent};
-use nubes_core::{App, BoxError, Context, Error, Outcome, Platform, QueueMessage, TriggerKind};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder, Outcome};
+use nubes_core::{App, BoxError, Context, Error, Platform, QueueMessage, TriggerKind};
 
 #[tokio::test]
 async fn sequential_duplicates_run_once() {
@@ -80,7 +81,7 @@ async fn an_unreachable_store_fails_the_delivery_without_running() {
         async { Ok::<(), BoxError>(()) }
     };
     let app = App::new().on_queue("orders", idempotent(handler).store(Unreachable));
-    let ctx = Context::builder(Platform::Local, TriggerKind::Queue, "orders").build();
+    let ctx = ContextBuilder::new(Platform::Local, TriggerKind::Queue, "orders").build();
     let outcome = app.dispatch_queue(QueueMessage::new("m-1", "x"), ctx).await;
     let Outcome::Retry(err) = outcome else {
         panic!("expected a retry, got {outcome:?}");

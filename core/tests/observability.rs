@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nubes_core::metrics::{Aggregator, Metrics, Series};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder};
 use nubes_core::{
     App, Body, BoxError, Context, Platform, QueueMessage, TraceContext, TriggerKind,
     current_context,
@@ -60,7 +61,7 @@ async fn events_and_requests_run_in_their_own_context_and_are_counted() {
         "105445aa7843bc8bf206b12000100000",
     ];
     let runs = ids.iter().enumerate().map(|(i, id)| {
-        let ctx = Context::builder(Platform::Local, TriggerKind::Queue, "orders")
+        let ctx = ContextBuilder::new(Platform::Local, TriggerKind::Queue, "orders")
             .invocation_id(format!("m-{i}"))
             .trace(trace(id))
             .metrics(metrics.clone())
@@ -79,7 +80,7 @@ async fn events_and_requests_run_in_their_own_context_and_are_counted() {
         "nothing leaks out of an invocation"
     );
 
-    let ctx = Context::builder(Platform::Local, TriggerKind::Http, "http")
+    let ctx = ContextBuilder::new(Platform::Local, TriggerKind::Http, "http")
         .trace(trace(ids[0]))
         .metrics(metrics.clone())
         .build();

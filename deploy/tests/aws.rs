@@ -8,6 +8,7 @@ use std::process::Command;
 
 use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent};
 use nubes_deploy::aws::{Architecture, SamOptions, sam_template};
+use nubes_test_support::tool::require_tool;
 
 async fn q(_: QueueMessage, _: Context) -> Result<(), BoxError> {
     Ok(())
@@ -30,24 +31,6 @@ fn app() -> App {
         .on_schedule("weekdays", "*/15 9-17 * * 1-5", t)
 }
 
-/// How to get the peers of the ignored tests.
-const INSTALL: &str =
-    "run .ci/install-aws.sh (pip install cfn-lint, which brings aws-sam-translator)";
-
-/// Panics with the install hint when `program args` does not run: an ignored
-/// test that is run on purpose must not pass without its peer.
-fn require(program: &str, args: &[&str]) {
-    let runs = Command::new(program)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        runs,
-        "`{program} {}` does not run: {INSTALL}",
-        args.join(" ")
-    );
-}
-
 fn write_template(options: &SamOptions) -> (tempfile::TempDir, std::path::PathBuf) {
     let template = sam_template(&app().describe(), options).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -59,7 +42,11 @@ fn write_template(options: &SamOptions) -> (tempfile::TempDir, std::path::PathBu
 #[test]
 #[ignore = "needs cfn-lint: .ci/install-aws.sh"]
 fn template_passes_cfn_lint() {
-    require("cfn-lint", &["--version"]);
+    require_tool(
+        "cfn-lint",
+        &["--version"],
+        "run .ci/install-aws.sh (pip install cfn-lint)",
+    );
     for architecture in [Architecture::Arm64, Architecture::X86_64] {
         let mut options = SamOptions::default();
         options.architecture = architecture;
@@ -93,9 +80,13 @@ print(json.dumps(sorted(r["Type"] for r in out["Resources"].values())))
 "#;
 
 #[test]
-#[ignore = "needs aws-sam-translator: .ci/install-aws.sh"]
+#[ignore = "needs python3 with aws-sam-translator: .ci/install-aws.sh"]
 fn template_transforms_with_sam_translator() {
-    require("python3", &["-c", "import samtranslator"]);
+    require_tool(
+        "python3",
+        &["-c", "import samtranslator"],
+        "run .ci/install-aws.sh (pip install aws-sam-translator)",
+    );
     let (_dir, path) = write_template(&SamOptions::default());
     // The translator only needs a region name; it makes no AWS call.
     let out = Command::new("python3")

@@ -2,7 +2,7 @@
 //! validated against SchemaStore's JSON Schemas for them (vendored in
 //! `tests/schemas/`, see its README), checked field by field against the
 //! Azure Functions documentation, and compared with the documentation's own
-//! examples (the Azure `config/` fixtures).
+//! examples (`fixtures/azure/config/`).
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
@@ -29,8 +29,7 @@ fn echo_description() -> AppDescription {
 }
 
 fn config_fixture(name: &str) -> Value {
-    let bytes = nubes_test_support::fixtures::bytes(&format!("azure/config/{name}"));
-    serde_json::from_slice(&bytes).unwrap()
+    nubes_test_support::fixtures::json(&format!("azure/config/{name}"))
 }
 
 fn file<'a>(files: &'a [manifest::ManifestFile], path: &str) -> &'a Value {

@@ -6,9 +6,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::routing::{get, post};
-use nubes_core::{
-    App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, encode_body, permanent,
-};
+use nubes_core::raw::encode_body;
+use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, permanent};
 use serde_json::{Value, json};
 
 use crate::Recorder;

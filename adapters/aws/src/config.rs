@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use http::Uri;
 use nubes_core::Error;
-use nubes_core::env::read;
+use nubes_core::raw::env::read;
 
 /// Settings of the Lambda adapter. [`AwsConfig::from_env`] reads them from the
 /// environment; tests build one with [`AwsConfig::default`].
@@ -41,7 +41,7 @@ impl Default for AwsConfig {
             runtime_api: Uri::from_static("http://127.0.0.1:9001"),
             function_name: String::new(),
             name_prefix: String::new(),
-            deadline_margin: nubes_core::deadline::DEFAULT_MARGIN,
+            deadline_margin: nubes_core::raw::deadline::DEFAULT_MARGIN,
             sqs_concurrency: 10,
             max_body_bytes: 6 * 1024 * 1024,
             metrics_namespace: "nubes".to_owned(),
@@ -96,7 +96,7 @@ impl AwsConfig {
                 d.max_body_bytes,
                 "a byte count",
             )?,
-            metrics_namespace: nubes_core::env::text(&lookup, "NUBES_METRICS_NAMESPACE")
+            metrics_namespace: nubes_core::raw::env::text(&lookup, "NUBES_METRICS_NAMESPACE")
                 .unwrap_or(d.metrics_namespace),
         })
     }

@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use nubes_core::metrics::{Aggregator, Metrics};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder, Outcome};
 use nubes_core::{
-    App, CancellationToken, Context, Error, Outcome, Platform, RawEvent, TraceContext, TriggerKind,
+    App, CancellationToken, Context, Error, Platform, RawEvent, TraceContext, TriggerKind,
 };
 use tracing::Instrument as _;
 
@@ -78,7 +79,7 @@ impl LambdaHandler {
         self
     }
 
-    /// The token handlers see as [`Context::shutdown_signal`].
+    /// The token handlers see as [`Context::shutdown`].
     pub fn shutdown_token(&self) -> &CancellationToken {
         &self.shutdown
     }
@@ -212,7 +213,7 @@ impl Scope<'_> {
 
     /// The part of the payload `part` (a slice borrowed from it) as shared bytes.
     pub(crate) fn raw(&self, part: &str) -> RawEvent {
-        RawEvent::json(self.share(part))
+        nubes_core::raw::json_event(self.share(part))
     }
 
     /// `text` as bytes: shared with the payload when it was borrowed from it
@@ -223,7 +224,7 @@ impl Scope<'_> {
 
     /// The whole payload as the raw event (shared, not copied).
     pub(crate) fn raw_all(&self) -> RawEvent {
-        RawEvent::json(self.payload.clone())
+        nubes_core::raw::json_event(self.payload.clone())
     }
 
     /// A context for one event of this invocation.
@@ -246,12 +247,12 @@ impl Scope<'_> {
         raw: RawEvent,
         trace: TraceContext,
     ) -> Context {
-        let mut builder = Context::builder(Platform::Aws, kind, trigger)
+        let mut builder = ContextBuilder::new(Platform::Aws, kind, trigger)
             .invocation_id(self.invocation.request_id.as_str())
             .attempt(attempt)
             .trace(trace)
             .raw_event(raw)
-            .shutdown_signal(self.handler.shutdown.clone())
+            .shutdown(self.handler.shutdown.clone())
             .metrics(Metrics::new(self.handler.metrics.clone()))
             // The invoked ARN and the rest of the Runtime API's metadata.
             .extension(self.invocation.clone());
@@ -264,7 +265,7 @@ impl Scope<'_> {
     /// Runs `work` until `deadline_margin` before Lambda's deadline (if any),
     /// so the reply still reaches Lambda; `None` when it ran out.
     pub(crate) async fn before_deadline<T>(&self, work: impl Future<Output = T>) -> Option<T> {
-        nubes_core::deadline::within(
+        nubes_core::raw::deadline::within(
             self.invocation.deadline,
             self.config().deadline_margin,
             work,

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use chrono::{SecondsFormat, Utc};
-use nubes_core::log_fields::JsonFieldMap;
+use nubes_core::raw::log_fields::JsonFieldMap;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
@@ -43,7 +43,7 @@ pub(crate) fn init(lookup: impl Fn(&str) -> Option<String>) {
 
 /// `RUST_LOG` when set, else `AWS_LAMBDA_LOG_LEVEL` (Lambda's names), else `info`.
 fn filter(lookup: &impl Fn(&str) -> Option<String>) -> Targets {
-    if let Some(filter) = nubes_core::log_filter::rust_log(lookup) {
+    if let Some(filter) = nubes_core::raw::log_filter::rust_log(lookup) {
         return filter;
     }
     let level = match lookup("AWS_LAMBDA_LOG_LEVEL")
@@ -312,9 +312,10 @@ mod tests {
     fn lines_are_json_with_request_and_trace_ids() {
         let buffer = LogCapture::default();
         let sink = buffer.clone();
-        let subscriber = json_subscriber(nubes_core::log_filter::default_filter(), move || {
-            sink.clone()
-        });
+        let subscriber =
+            json_subscriber(nubes_core::raw::log_filter::default_filter(), move || {
+                sink.clone()
+            });
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!(INVOCATION_SPAN, requestId = %"r-9", traceId = "abc");
             span.in_scope(|| tracing::warn!(attempt = 2, "hello {}", "world"));
@@ -338,9 +339,10 @@ mod tests {
     fn text_lines_carry_the_invocation_ids() {
         let buffer = LogCapture::default();
         let sink = buffer.clone();
-        let subscriber = text_subscriber(nubes_core::log_filter::default_filter(), move || {
-            sink.clone()
-        });
+        let subscriber =
+            text_subscriber(nubes_core::raw::log_filter::default_filter(), move || {
+                sink.clone()
+            });
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!(
                 INVOCATION_SPAN,

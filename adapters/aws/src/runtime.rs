@@ -15,7 +15,8 @@ use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use lambda_runtime_api_client::body::Body as ApiBody;
 use lambda_runtime_api_client::{PooledClient, build_request};
-use nubes_core::{Error, panic_message};
+use nubes_core::Error;
+use nubes_core::raw::panic_message;
 
 use crate::failure::InvocationError;
 use crate::{Invocation, LambdaHandler};
@@ -32,7 +33,7 @@ pub(crate) async fn serve(handler: LambdaHandler, runtime_api: http::Uri) -> Res
     tokio::spawn({
         let shutdown = shutdown.clone();
         async move {
-            nubes_core::shutdown_signal().await;
+            nubes_core::raw::termination_signal().await;
             shutdown.cancel();
         }
     });

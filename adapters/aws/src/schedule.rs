@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
+use nubes_core::raw::AppDispatch as _;
 use nubes_core::{ScheduledEvent, TriggerKind};
 use serde::Deserialize;
 

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use nubes_core::raw::AppDispatch as _;
 use nubes_core::{QueueMessage, TriggerKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
-use nubes_core::{Outcome, QueueMessage, RawEvent, TraceContext, TriggerKind};
+use nubes_core::raw::{AppDispatch as _, Outcome};
+use nubes_core::{QueueMessage, RawEvent, TraceContext, TriggerKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 

@@ -1,6 +1,7 @@
 //! S3 event notifications and EventBridge S3 events → storage triggers
 //! (trigger = bucket name).
 
+use nubes_core::raw::AppDispatch as _;
 use nubes_core::{StorageEvent, TriggerKind};
 
 use crate::failure::InvocationError;

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use nubes_core::Error;
-use nubes_core::env::{parse, read};
+use nubes_core::raw::env::{parse, read};
 
 /// The function name nubes gives the HTTP trigger unless
 /// `NUBES_AZURE_HTTP_FUNCTION` says otherwise.

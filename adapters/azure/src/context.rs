@@ -4,7 +4,8 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName};
-use nubes_core::{Context, Platform, RawEvent, TraceContext, TriggerKind};
+use nubes_core::raw::ContextBuilder;
+use nubes_core::{Context, Platform, TraceContext, TriggerKind};
 
 use crate::envelope::Envelope;
 use crate::runtime::Runtime;
@@ -67,10 +68,10 @@ pub(crate) fn build(rt: &Runtime, inv: Invocation<'_>) -> Context {
     let trace = TraceContext::from_headers(inv.headers)
         .or_else(|| inv.inner_headers.and_then(TraceContext::from_headers))
         .or_else(|| inv.envelope.and_then(metadata_trace));
-    let mut builder = Context::builder(Platform::Azure, inv.kind, trigger_name(inv.trigger))
+    let mut builder = ContextBuilder::new(Platform::Azure, inv.kind, trigger_name(inv.trigger))
         .attempt(inv.attempt)
         .deadline(SystemTime::now() + rt.config.function_timeout)
-        .shutdown_signal(rt.shutdown.clone())
+        .shutdown(rt.shutdown.clone())
         .metrics(rt.metrics.metrics());
     if let Some(id) = id {
         builder = builder.invocation_id(id);
@@ -79,7 +80,7 @@ pub(crate) fn build(rt: &Runtime, inv: Invocation<'_>) -> Context {
         builder = builder.trace(trace);
     }
     if let Some(raw) = inv.raw {
-        builder = builder.raw_event(RawEvent::json(raw));
+        builder = builder.raw_event(nubes_core::raw::json_event(raw));
     }
     builder.build()
 }

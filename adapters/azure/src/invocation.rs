@@ -5,9 +5,8 @@ use std::time::SystemTime;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
-use nubes_core::{
-    Error, ErrorKind, Outcome, QueueMessage, ScheduledEvent, StorageEvent, TriggerKind, deadline,
-};
+use nubes_core::raw::{AppDispatch as _, Outcome, deadline};
+use nubes_core::{Error, ErrorKind, QueueMessage, ScheduledEvent, StorageEvent, TriggerKind};
 use tracing::Instrument as _;
 
 use crate::context::{self, Invocation};

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use nubes_core::log_fields::JsonFieldMap;
+use nubes_core::raw::log_fields::JsonFieldMap;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -198,7 +198,7 @@ impl Visit for LineVisitor {
 /// installed a subscriber: theirs wins (and `Logs` then only carries the
 /// adapter's own error lines).
 pub fn init() {
-    let filter = nubes_core::log_filter::from_env(&|name| std::env::var(name).ok());
+    let filter = nubes_core::raw::log_filter::from_env(&|name| std::env::var(name).ok());
     let json = tracing_subscriber::fmt::layer()
         .fmt_fields(JsonFields::new())
         .event_format(JsonLines)

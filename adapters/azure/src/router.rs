@@ -21,7 +21,8 @@ use bytes::Bytes;
 use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, Either, Map};
 use http::{Method, Request, StatusCode, header};
-use nubes_core::{Body, Error, ErrorKind, HttpDispatch, TriggerKind};
+use nubes_core::raw::{AppDispatch as _, HttpDispatch};
+use nubes_core::{Body, Error, ErrorKind, TriggerKind};
 use tower::Service;
 
 use crate::context::{self, Invocation};

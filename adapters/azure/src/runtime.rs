@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use nubes_core::raw::AppDispatch as _;
 use nubes_core::{App, CancellationToken, TriggerKind};
 
 use crate::AzureConfig;
@@ -20,7 +21,7 @@ pub(crate) struct Runtime {
     /// dropped at shutdown.
     pub(crate) metrics: nubes_core::metrics::PeriodicFlush,
     /// The function timeout, as the cut-off of forwarded HTTP requests.
-    pub(crate) http_timeout: nubes_core::HttpTimeout,
+    pub(crate) http_timeout: nubes_core::raw::HttpTimeout,
 }
 
 impl Runtime {
@@ -31,10 +32,10 @@ impl Runtime {
             nubes_core::metrics::PeriodicFlush::start(config.metrics_interval, |series| {
                 nubes_core::metrics::log_series(&series);
             });
-        let http_timeout = nubes_core::HttpTimeout::new(
-            nubes_core::deadline::margin_for(
+        let http_timeout = nubes_core::raw::HttpTimeout::new(
+            nubes_core::raw::deadline::margin_for(
                 config.function_timeout,
-                nubes_core::deadline::DEFAULT_MARGIN,
+                nubes_core::raw::deadline::DEFAULT_MARGIN,
             ),
             timeout_setting(&config),
         );

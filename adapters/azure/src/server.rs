@@ -61,14 +61,27 @@ struct Limit(SharedRuntime);
 impl nubes_serve::BodyLimit for Limit {
     fn max_body_bytes(&self, request: &http::Request<nubes_serve::Incoming>) -> u64 {
         let config = &self.0.config;
-        let invocation = request.method() == http::Method::POST
-            && crate::router::single_segment(request.uri().path())
-                .is_some_and(|name| self.0.function(name).is_some());
-        if invocation {
+        if self.is_invocation(request) {
             config.max_invocation_bytes as u64
         } else {
             config.max_body_bytes as u64
         }
+    }
+
+    fn setting(&self, request: &http::Request<nubes_serve::Incoming>) -> &'static str {
+        if self.is_invocation(request) {
+            "NUBES_AZURE_MAX_INVOCATION_BYTES"
+        } else {
+            "NUBES_MAX_BODY_BYTES"
+        }
+    }
+}
+
+impl Limit {
+    fn is_invocation(&self, request: &http::Request<nubes_serve::Incoming>) -> bool {
+        request.method() == http::Method::POST
+            && crate::router::single_segment(request.uri().path())
+                .is_some_and(|name| self.0.function(name).is_some())
     }
 }
 
@@ -114,7 +127,7 @@ pub async fn run(app: App) -> Result<(), Error> {
     logs::init();
     let server = start(app, config).await?;
     tracing::info!(address = %server.local_addr(), "nubes Azure Functions custom handler ready");
-    nubes_core::shutdown_signal().await;
+    nubes_core::raw::termination_signal().await;
     tracing::info!("shutting down, draining in-flight invocations");
     server.shutdown().await
 }

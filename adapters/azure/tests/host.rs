@@ -1,6 +1,6 @@
 //! A Functions host simulator: the adapter's server started in-process and
 //! driven over loopback HTTP with the payloads the host sends (the real
-//! fixtures in `shared/fixtures/azure/`, and envelopes shaped like them).
+//! fixtures in `fixtures/azure/`, and envelopes shaped like them).
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
@@ -10,9 +10,8 @@ use std::time::Duration;
 use axum::Extension;
 use axum::routing::{get, post};
 use nubes_azure::{AzureConfig, AzureServer};
-use nubes_core::{
-    App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, encode_body, permanent,
-};
+use nubes_core::raw::encode_body;
+use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, permanent};
 use serde_json::{Value, json};
 use tracing_subscriber::prelude::*;
 
@@ -22,11 +21,7 @@ type Lines = Arc<Mutex<Vec<Value>>>;
 static SLOW_STARTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/fixtures/azure/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    nubes_test_support::fixtures::json(&format!("azure/{name}"))
 }
 
 fn app(lines: &Lines) -> App {

@@ -40,6 +40,19 @@ async fn oversize_bodies_and_stalled_clients_are_refused_on_every_route() {
         assert!(figures.declared < Duration::from_secs(1), "{figures:?}");
         eprintln!("azure POST {path}: {figures:?}");
     }
+    // Each 413 names the setting that sets its limit.
+    for (path, limit, setting) in [
+        ("/echo", USER_LIMIT, "(NUBES_MAX_BODY_BYTES)"),
+        (
+            "/nubes-queue-orders",
+            INVOCATION_LIMIT,
+            "(NUBES_AZURE_MAX_INVOCATION_BYTES)",
+        ),
+    ] {
+        let reply = declared_too_large(addr, path, limit).await;
+        assert!(reply.starts_with("HTTP/1.1 413 "), "{path}: {reply}");
+        assert!(reply.contains(setting), "{path}: {reply}");
+    }
     // An invocation between the two limits is accepted (and reaches its handler).
     let envelope = serde_json::json!({"Data": {"orders": "x".repeat(2000)}, "Metadata": {}});
     let res = reqwest::Client::new()
@@ -55,4 +68,21 @@ async fn oversize_bodies_and_stalled_clients_are_refused_on_every_route() {
         "{status}: {reply}"
     );
     server.shutdown().await.unwrap();
+}
+
+/// The raw reply to `POST path` announcing one byte over `limit` (not sent).
+async fn declared_too_large(addr: std::net::SocketAddr, path: &str, limit: u64) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: localhost\r\ncontent-length: {}\r\n\r\n",
+        limit + 1
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8_lossy(&reply).into_owned()
 }

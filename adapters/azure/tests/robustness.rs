@@ -1,5 +1,5 @@
 //! Every Azure decoder survives arbitrary input: the real custom-handler
-//! invocation payloads of `shared/fixtures/azure/` (HTTP binding, Storage
+//! invocation payloads of `fixtures/azure/` (HTTP binding, Storage
 //! queue, Service Bus, blob, Event Grid in both schemas, timer) mutated
 //! thousands of times and POSTed through the handler's router in-process.
 //!

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use nubes_core::Error;
-use nubes_core::env::{parse, read, read_flag};
+use nubes_core::raw::env::{parse, read, read_flag};
 
 /// Google's public keys for the OIDC tokens it signs (push, Eventarc, Scheduler).
 pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";

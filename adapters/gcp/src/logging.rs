@@ -12,7 +12,7 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use nubes_core::log_fields::JsonFieldMap;
+use nubes_core::raw::log_fields::JsonFieldMap;
 use serde_json::{Map, Value};
 use tracing::level_filters::LevelFilter;
 use tracing::{Event, Level, Subscriber};
@@ -58,7 +58,7 @@ impl CloudLogging {
     /// Installs a stdout subscriber with this format unless the application
     /// installed its own; `RUST_LOG` filters (default `info`).
     pub fn init(self) {
-        let filter = nubes_core::log_filter::from_env(&|name| std::env::var(name).ok());
+        let filter = nubes_core::raw::log_filter::from_env(&|name| std::env::var(name).ok());
         // `try_init` fails only when a subscriber is already set: the user's wins.
         // The builder's own level cap stays open: `filter` (layered on top) decides.
         let _ = tracing_subscriber::fmt()

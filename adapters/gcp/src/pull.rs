@@ -13,7 +13,8 @@ use google_cloud_pubsub::client::Subscriber;
 use google_cloud_pubsub::model::Message;
 use google_cloud_pubsub::subscriber::handler::Handler;
 use google_cloud_pubsub::subscriber::{MessageStream, ShutdownBehavior};
-use nubes_core::{Context, Error, Platform, QueueMessage, RawEvent, TraceContext, TriggerKind};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder};
+use nubes_core::{Error, Platform, QueueMessage, TraceContext, TriggerKind};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
@@ -185,12 +186,12 @@ async fn handle(
         span_id = trace.span_id().unwrap_or_default(),
     );
     let raw = serde_json::to_vec(&msg).unwrap_or_default();
-    let ctx = Context::builder(Platform::Gcp, TriggerKind::Queue, trigger)
+    let ctx = ContextBuilder::new(Platform::Gcp, TriggerKind::Queue, trigger)
         .invocation_id(msg.id.clone())
         .attempt(attempt)
         .trace(trace)
-        .raw_event(RawEvent::json(raw))
-        .shutdown_signal(rt.shutdown.clone())
+        .raw_event(nubes_core::raw::json_event(raw))
+        .shutdown(rt.shutdown.clone())
         .metrics(rt.metrics_handle.clone())
         .build();
     let outcome = rt.app.dispatch_queue(msg, ctx).instrument(span).await;

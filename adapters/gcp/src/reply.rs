@@ -5,7 +5,8 @@ use axum::Json;
 use axum::body::Body as AxumBody;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use nubes_core::{Error, Outcome};
+use nubes_core::Error;
+use nubes_core::raw::Outcome;
 use serde_json::json;
 
 /// Success → `204`; permanent failure → `200` with the error (acknowledged,
@@ -26,7 +27,7 @@ pub(crate) fn outcome(outcome: Outcome) -> Response {
 
 /// `status` with the JSON body `{"error":{"kind":…,"message":…}}`.
 pub(crate) fn error(status: StatusCode, err: &Error) -> Response {
-    nubes_core::json_error(status, err).map(AxumBody::from)
+    nubes_core::raw::json_error(status, err).map(AxumBody::from)
 }
 
 /// A malformed event: `400`, logged at warning level (the sender will retry it,

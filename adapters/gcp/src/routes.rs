@@ -6,15 +6,15 @@ use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Body as AxumBody;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{any, post};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, Method, Request, StatusCode, header};
-use nubes_core::{
-    Body, Context, Error, ErrorKind, Platform, RawEvent, TraceContext, TriggerKind, deadline,
-};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder, deadline};
+use nubes_core::{Body, Error, ErrorKind, Platform, TraceContext, TriggerKind};
 use tracing::Instrument as _;
 
 use crate::event::{self, Decoded, NeutralEvent};
@@ -61,26 +61,44 @@ async fn cut_off(
 
 async fn queue(
     State(rt): State<SharedRuntime>,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
     request: Request<AxumBody>,
 ) -> Response {
-    on_reserved_path(rt, TriggerKind::Queue, name, request).await
+    match name {
+        Ok(Path(name)) => on_reserved_path(rt, TriggerKind::Queue, name, request).await,
+        Err(rejection) => unreadable_name(&rejection),
+    }
 }
 
 async fn storage(
     State(rt): State<SharedRuntime>,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
     request: Request<AxumBody>,
 ) -> Response {
-    on_reserved_path(rt, TriggerKind::Storage, name, request).await
+    match name {
+        Ok(Path(name)) => on_reserved_path(rt, TriggerKind::Storage, name, request).await,
+        Err(rejection) => unreadable_name(&rejection),
+    }
 }
 
 async fn schedule(
     State(rt): State<SharedRuntime>,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
     request: Request<AxumBody>,
 ) -> Response {
-    on_reserved_path(rt, TriggerKind::Schedule, name, request).await
+    match name {
+        Ok(Path(name)) => on_reserved_path(rt, TriggerKind::Schedule, name, request).await,
+        Err(rejection) => unreadable_name(&rejection),
+    }
+}
+
+/// A trigger name axum cannot decode (a percent-escape that is not UTF-8,
+/// `%FF`): the JSON `400` of every other malformed delivery, not axum's text.
+fn unreadable_name(rejection: &PathRejection) -> Response {
+    reply::bad_event(&Error::invalid_event(format!(
+        "the trigger name in the path is unreadable: {}",
+        rejection.body_text()
+    )))
 }
 
 /// A delivery on the path the generated trigger config points at: the path
@@ -198,13 +216,13 @@ async fn dispatch(
         span_id = trace.span_id().unwrap_or_default(),
     );
     let timeout = rt.config.request_timeout;
-    let ctx = Context::builder(Platform::Gcp, kind, trigger.clone())
+    let ctx = ContextBuilder::new(Platform::Gcp, kind, trigger.clone())
         .invocation_id(id)
         .attempt(decoded.attempt)
         .deadline(SystemTime::now() + timeout)
         .trace(trace)
-        .raw_event(RawEvent::new(decoded.raw_type, raw))
-        .shutdown_signal(rt.shutdown.clone())
+        .raw_event(nubes_core::raw::raw_event(decoded.raw_type, raw))
+        .shutdown(rt.shutdown.clone())
         .metrics(rt.metrics_handle.clone())
         .build();
     let deadline = ctx.deadline();

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use nubes_core::raw::AppDispatch as _;
 use nubes_core::{App, CancellationToken, TriggerKind};
 
 use crate::GcpConfig;
@@ -24,7 +25,7 @@ pub(crate) struct Runtime {
     /// The handle every `Context` gets.
     pub(crate) metrics_handle: nubes_core::metrics::Metrics,
     /// The request timeout as the cut-off of the app's own routes, made once.
-    pub(crate) http_timeout: nubes_core::HttpTimeout,
+    pub(crate) http_timeout: nubes_core::raw::HttpTimeout,
     /// For each event kind, its trigger when the app registers exactly one:
     /// where an event arriving on `/` goes when its names match none.
     sole: [Option<String>; 3],
@@ -69,10 +70,10 @@ impl Runtime {
             nubes_core::metrics::PeriodicFlush::start(config.metrics_interval, |series| {
                 nubes_core::metrics::log_series(&series)
             });
-        let http_timeout = nubes_core::HttpTimeout::new(
-            nubes_core::deadline::margin_for(
+        let http_timeout = nubes_core::raw::HttpTimeout::new(
+            nubes_core::raw::deadline::margin_for(
                 config.request_timeout,
-                nubes_core::deadline::DEFAULT_MARGIN,
+                nubes_core::raw::deadline::DEFAULT_MARGIN,
             ),
             timeout_setting(&config),
         );

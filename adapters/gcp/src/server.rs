@@ -156,7 +156,7 @@ pub async fn run(app: App) -> Result<(), Error> {
         pull = mode == Mode::Pull,
         "nubes is serving on Cloud Run"
     );
-    nubes_core::shutdown_signal().await;
+    nubes_core::raw::termination_signal().await;
     tracing::info!("SIGTERM: no longer accepting requests; finishing in-flight work");
     server.shutdown().await
 }

@@ -9,10 +9,8 @@ use std::time::SystemTime;
 use axum::body::Body as AxumBody;
 use axum::response::Response;
 use http::Request;
-use nubes_core::{
-    Body, CancellationToken, Context, HttpDispatch, HttpTimeout, Platform, TraceContext,
-    TriggerKind,
-};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder, HttpDispatch, HttpTimeout};
+use nubes_core::{Body, CancellationToken, Platform, TraceContext, TriggerKind};
 use tokio_util::sync::WaitForCancellationFutureOwned;
 use tower::Service;
 
@@ -53,9 +51,9 @@ impl UserHttp {
     /// per request. The invocation id is generated only if something reads it.
     pub(crate) fn serve(&self, request: Request<Body>) -> Answer {
         let rt = &self.rt;
-        let mut ctx = Context::builder(Platform::Gcp, TriggerKind::Http, "http")
+        let mut ctx = ContextBuilder::new(Platform::Gcp, TriggerKind::Http, "http")
             .deadline(SystemTime::now() + rt.config.request_timeout)
-            .shutdown_signal(self.shutdown.clone())
+            .shutdown(self.shutdown.clone())
             .metrics(rt.metrics_handle.clone());
         if let Some(trace) = TraceContext::from_headers(request.headers()) {
             ctx = ctx.trace(trace);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use nubes_core::Error;
-use nubes_core::env::{parse, read, read_flag};
+use nubes_core::raw::env::{parse, read, read_flag};
 
 /// Settings of the local runner. [`LocalConfig::from_env`] reads them from the
 /// environment; tests build one directly.
@@ -48,6 +48,11 @@ pub struct LocalConfig {
     /// Whether changes made to the storage folder by other programs fire events
     /// (`NUBES_LOCAL_WATCH`, default true).
     pub watch_storage: bool,
+    /// Host names, besides `localhost` and the bound addresses, under which
+    /// `/_nubes/` answers (`NUBES_ALLOWED_HOSTS`, comma-separated, empty by
+    /// default; `.example.test` allows that domain and its subdomains, `*`
+    /// any host). Other hosts are refused to stop DNS-rebinding pages.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for LocalConfig {
@@ -65,6 +70,7 @@ impl Default for LocalConfig {
             shutdown_grace: Duration::from_secs(10),
             run_schedules: true,
             watch_storage: true,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -128,6 +134,10 @@ impl LocalConfig {
             )?),
             run_schedules: read_flag(&lookup, "NUBES_LOCAL_SCHEDULES", d.run_schedules)?,
             watch_storage: read_flag(&lookup, "NUBES_LOCAL_WATCH", d.watch_storage)?,
+            allowed_hosts: match lookup("NUBES_ALLOWED_HOSTS") {
+                Some(list) => crate::allowed_hosts::parse(&list)?,
+                None => d.allowed_hosts,
+            },
         })
     }
 }
@@ -175,8 +185,10 @@ mod tests {
             ("NUBES_LOCAL_TIMEOUT_MS", "1500"),
             ("NUBES_HEADER_READ_TIMEOUT_MS", "0"),
             ("NUBES_BODY_READ_TIMEOUT_MS", "250"),
+            ("NUBES_ALLOWED_HOSTS", "myapp.test, .tunnel.example"),
         ])
         .unwrap();
+        assert_eq!(c.allowed_hosts, ["myapp.test", ".tunnel.example"]);
         assert_eq!(c.timeout, Duration::from_millis(1500));
         assert!(c.header_read_timeout.is_zero());
         assert_eq!(c.body_read_timeout, Duration::from_millis(250));
@@ -207,5 +219,6 @@ mod tests {
         assert!(err.to_string().contains("PORT=`eighty`"), "{err}");
         assert!(from(&[("NUBES_LOCAL_MAX_ATTEMPTS", "0")]).is_err());
         assert!(from(&[("NUBES_HOST", "my host")]).is_err());
+        assert!(from(&[("NUBES_ALLOWED_HOSTS", "http://myapp.test")]).is_err());
     }
 }

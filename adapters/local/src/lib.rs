@@ -29,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+mod allowed_hosts;
 mod config;
 mod dead_letters;
 mod delivery;
@@ -43,6 +44,7 @@ mod runtime;
 mod schedule_routes;
 mod scheduler;
 mod server;
+mod site_guard;
 mod spool;
 mod storage_folder;
 mod storage_key;

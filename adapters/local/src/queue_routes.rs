@@ -7,6 +7,7 @@ use axum::body::Body as AxumBody;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
+use nubes_core::raw::AppDispatch as _;
 use nubes_core::{Body, Error, ErrorKind, QueueMessage, TraceContext, TriggerKind};
 
 use crate::delivery::{self, Delivery, LocalEvent, WaitParam};

@@ -32,12 +32,15 @@ pub(crate) type SharedRuntime = Arc<Runtime>;
 impl Runtime {
     /// How long before a handler's deadline it is cancelled.
     pub(crate) fn deadline_margin(&self) -> std::time::Duration {
-        nubes_core::deadline::margin_for(self.config.timeout, nubes_core::deadline::DEFAULT_MARGIN)
+        nubes_core::raw::deadline::margin_for(
+            self.config.timeout,
+            nubes_core::raw::deadline::DEFAULT_MARGIN,
+        )
     }
 
     /// The error of a handler cancelled at its deadline.
     pub(crate) fn timed_out(&self) -> nubes_core::Error {
-        nubes_core::deadline::timed_out(self.timeout_setting())
+        nubes_core::raw::deadline::timed_out(self.timeout_setting())
     }
 
     /// The timeout setting, as error messages name it.

@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use nubes_core::raw::AppDispatch as _;
 use nubes_core::{Error, ScheduledEvent, TriggerKind};
 
 use crate::delivery::{self, Delivery, LocalEvent, WaitParam};

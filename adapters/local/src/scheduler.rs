@@ -2,6 +2,7 @@
 
 use nubes_core::ScheduledEvent;
 use nubes_core::chrono::{self, Utc};
+use nubes_core::raw::AppDispatch as _;
 
 use crate::delivery::{self, Delivery, LocalEvent};
 use crate::runtime::SharedRuntime;

@@ -10,10 +10,8 @@ use axum::response::Response;
 use futures_util::FutureExt as _;
 use futures_util::future::Map;
 use http::Request;
-use nubes_core::{
-    Body, CancellationToken, Context, HttpDispatch, HttpTimeout, Platform, TraceContext,
-    TriggerKind,
-};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder, HttpDispatch, HttpTimeout};
+use nubes_core::{Body, CancellationToken, Platform, TraceContext, TriggerKind};
 use tower::Service;
 
 use crate::runtime::SharedRuntime;
@@ -61,8 +59,8 @@ impl Service<Request<AxumBody>> for UserHttp {
         // id and root trace on first read, so requests that never ask do not
         // pay for them.
         let rt = &self.rt;
-        let mut ctx = Context::builder(Platform::Local, TriggerKind::Http, "http")
-            .shutdown_signal(self.shutdown.clone())
+        let mut ctx = ContextBuilder::new(Platform::Local, TriggerKind::Http, "http")
+            .shutdown(self.shutdown.clone())
             .metrics(rt.metrics.handle.clone())
             .deadline(SystemTime::now() + rt.config.timeout);
         if let Some(trace) = TraceContext::from_headers(request.headers()) {

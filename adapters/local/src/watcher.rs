@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher as _};
 use nubes_core::Error;
+use nubes_core::raw::AppDispatch as _;
 use tokio::sync::mpsc;
 
 use crate::delivery::{self, Delivery, LocalEvent};

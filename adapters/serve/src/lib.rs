@@ -27,6 +27,8 @@
 //! timer costs one small box per request head while the header timeout is on
 //! (`NUBES_HEADER_READ_TIMEOUT_MS=0` turns it off).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod body;
 mod config;
 mod guard;
@@ -35,6 +37,7 @@ mod protocol;
 mod server;
 mod split;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 mod tripwire;
 

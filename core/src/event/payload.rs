@@ -21,7 +21,7 @@ pub enum BodyEncoding {
 /// Renders bytes as text when they are UTF-8, else as base64, saying which.
 ///
 /// ```
-/// use nubes_core::{encode_body, BodyEncoding};
+/// use nubes_core::raw::{encode_body, BodyEncoding};
 ///
 /// assert_eq!(encode_body(b"hi"), ("hi".to_string(), BodyEncoding::Text));
 /// assert_eq!(encode_body(&[0xff, 0x00]), ("/wA=".to_string(), BodyEncoding::Base64));

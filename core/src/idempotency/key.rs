@@ -85,10 +85,11 @@ fn missing_id(what: &str) -> BoxError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raw::ContextBuilder;
     use crate::{Platform, StorageAction, TriggerKind};
 
     fn ctx() -> Context {
-        Context::builder(Platform::Local, TriggerKind::Storage, "uploads").build()
+        ContextBuilder::new(Platform::Local, TriggerKind::Storage, "uploads").build()
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub use in_progress::InProgress;
 pub use key::{IdempotencyKey, PlatformId};
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::RedisStore;
 pub use store::{Begin, IdempotencyStore};
 pub use wrapper::{DEFAULT_LEASE, DEFAULT_TTL, Idempotent, idempotent};

@@ -231,6 +231,7 @@ impl<H, K> fmt::Debug for Idempotent<H, K> {
 
 #[cfg(test)]
 mod tests {
+    use crate::raw::ContextBuilder;
     use std::time::SystemTime;
 
     use super::*;
@@ -241,7 +242,7 @@ mod tests {
     }
 
     fn ctx(deadline: Option<SystemTime>) -> Context {
-        let builder = Context::builder(Platform::Aws, TriggerKind::Queue, "orders");
+        let builder = ContextBuilder::new(Platform::Aws, TriggerKind::Queue, "orders");
         match deadline {
             Some(at) => builder.deadline(at).build(),
             None => builder.build(),

@@ -25,7 +25,7 @@ pub fn log_series(series: &[Series]) {
 /// How often GCP and Azure emit metrics: `NUBES_METRICS_INTERVAL_SECS`
 /// (default 60, at least 1).
 pub fn flush_interval(lookup: &impl Fn(&str) -> Option<String>) -> Result<Duration, Error> {
-    let secs: u64 = crate::env::read(
+    let secs: u64 = crate::raw::env::read(
         lookup,
         "NUBES_METRICS_INTERVAL_SECS",
         60,

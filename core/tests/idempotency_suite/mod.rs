@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use nubes_core::idempotency::{IdempotencyStore, InProgress, idempotent};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder, Outcome};
 use nubes_core::{
-    App, BoxError, Context, Outcome, Platform, QueueMessage, ScheduledEvent, StorageAction,
-    StorageEvent, TriggerKind, permanent,
+    App, BoxError, Context, Platform, QueueMessage, ScheduledEvent, StorageAction, StorageEvent,
+    TriggerKind, permanent,
 };
 
 /// Counts handler runs.
@@ -26,7 +27,7 @@ impl Runs {
 }
 
 fn ctx(kind: TriggerKind, trigger: &str) -> Context {
-    Context::builder(Platform::Local, kind, trigger.to_owned()).build()
+    ContextBuilder::new(Platform::Local, kind, trigger.to_owned()).build()
 }
 
 async fn deliver(app: &App, msg: &QueueMessage) -> Outcome {

@@ -127,8 +127,10 @@ fn the_script_is_valid_bash() {
 }
 
 #[test]
-#[ignore = "needs PyYAML: pip install pyyaml (.ci/install-gcp.sh)"]
+#[ignore = "needs python3 with PyYAML: .ci/install-gcp.sh"]
 fn the_service_yaml_parses() {
+    let install = "run .ci/install-gcp.sh (pip install pyyaml)";
+    nubes_test_support::tool::require_tool("python3", &["-c", "import yaml"], install);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("service.yaml");
     std::fs::write(

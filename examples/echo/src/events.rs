@@ -1,8 +1,7 @@
 //! Queue, storage and schedule handlers: one echo line per event.
 
-use nubes::{
-    BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, encode_body, permanent,
-};
+use nubes::raw::encode_body;
+use nubes::{BoxError, Context, QueueMessage, ScheduledEvent, StorageEvent, permanent};
 use serde_json::json;
 
 use crate::sink;

@@ -35,7 +35,7 @@ async fn echo(
     for (key, value) in pairs {
         join_into(&mut query, key, value);
     }
-    let (body, _) = nubes::encode_body(&body);
+    let (body, _) = nubes::raw::encode_body(&body);
     Json(json!({
         "method": method.as_str(),
         "path": uri.path(),

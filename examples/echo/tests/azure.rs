@@ -1,19 +1,20 @@
 //! The echo contract on Azure Functions: a Functions host simulator starts
 //! the real `echo` binary as the host does (`FUNCTIONS_CUSTOMHANDLER_PORT`),
-//! then POSTs every request fixture of `shared/fixtures/azure/` (mapped onto
+//! then POSTs every request fixture of `fixtures/azure/` (mapped onto
 //! echo's functions: `nubes-queue-orders`, `nubes-storage-uploads`,
-//! `nubes-schedule-nightly`, and `http` for the routes) and forwards plain HTTP as `enableProxyingHttpRequest` does.
+//! `nubes-schedule-nightly`, and `http` for the routes) and forwards plain
+//! HTTP as `enableProxyingHttpRequest` does.
 
 #![cfg(feature = "azure")]
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use nubes_test_support::port::{free_port, port_opens_within};
+use nubes_test_support::bound_port::bound_port;
 use nubes_test_support::process::Group;
 use serde_json::{Value, json};
 
@@ -27,24 +28,21 @@ struct Host {
 }
 
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/fixtures/azure/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    nubes_test_support::fixtures::json(&format!("azure/{name}"))
 }
 
 impl Host {
     /// Starts echo the way the Functions host starts a custom handler, and
-    /// waits for its port like the host does.
+    /// waits until it says it is ready and on which port.
     async fn start(extra_env: &[(&str, &str)]) -> Host {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
         let stdout = std::fs::File::create(dir.path().join("stdout.log")).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_echo"));
         command
             .current_dir(dir.path())
-            .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
+            // 0: the OS picks the port (no race with other tests for one
+            // picked in advance, as the host does), and the start-up line says which.
+            .env("FUNCTIONS_CUSTOMHANDLER_PORT", "0")
             .env("FUNCTIONS_WORKER_RUNTIME", "Custom")
             .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl"))
             .env("RUST_LOG", "info")
@@ -56,24 +54,21 @@ impl Host {
         for (k, v) in extra_env {
             command.env(k, v);
         }
-        let started = Instant::now();
-        let host = Host {
-            process: Group::spawn(&mut command),
+        let process = Group::spawn(&mut command);
+        // The host waits at most 60 s; nubes is ready in milliseconds on an
+        // idle machine, so a third of that is a generous bound.
+        let port = bound_port(
+            dir.path(),
+            "stdout.log",
+            "custom handler ready",
+            Duration::from_secs(20),
+        );
+        Host {
+            process,
             base: format!("http://127.0.0.1:{port}"),
             dir,
             http: reqwest::Client::new(),
-        };
-        assert!(
-            port_opens_within(port, Duration::from_secs(20)),
-            "echo did not open FUNCTIONS_CUSTOMHANDLER_PORT"
-        );
-        // The host waits at most 60 s; nubes is ready in milliseconds.
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "slow start: {:?}",
-            started.elapsed()
-        );
-        host
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -486,16 +481,10 @@ fn no_request_fixture_is_left_out() {
         "service-bus-trigger.request.json",
         "timer-trigger.request.json",
     ];
-    let dir = format!(
-        "{}/../../../shared/fixtures/azure",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut found: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    let found: Vec<String> = nubes_test_support::fixtures::names("azure")
+        .into_iter()
         .filter(|n| n.ends_with(".request.json"))
         .collect();
-    found.sort();
     assert_eq!(found, covered);
 }
 

@@ -39,7 +39,10 @@ const ORDER_DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
 async fn main() -> Result<(), nubes::Error> {
     let stats = Arc::new(Stats::default());
     #[cfg(feature = "redis")]
-    if let Some(url) = nubes::env::text(&|name| std::env::var(name).ok(), "ORDERS_REDIS_URL") {
+    if let Some(url) = std::env::var("ORDERS_REDIS_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+    {
         let redis = nubes::idempotency::RedisStore::open(&url)?;
         return nubes::run(app(stats, redis)).await;
     }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use nubes::idempotency::MemoryStore;
+use nubes::raw::{AppDispatch as _, ContextBuilder};
 use nubes::{Context, Platform, QueueMessage, TriggerKind};
 
 use crate::stats::Stats;
@@ -14,7 +15,7 @@ use crate::stats::Stats;
 const ORDER: &str = r#"{"id":"o-1","customer":"ada","total_cents":4200}"#;
 
 fn queue_ctx() -> Context {
-    Context::builder(Platform::Local, TriggerKind::Queue, "orders").build()
+    ContextBuilder::new(Platform::Local, TriggerKind::Queue, "orders").build()
 }
 
 #[tokio::test]
@@ -44,7 +45,7 @@ async fn malformed_orders_still_fail_permanently() {
         .dispatch_queue(QueueMessage::new("m-1", "not json"), queue_ctx())
         .await;
     assert!(
-        matches!(outcome, nubes::Outcome::Permanent(_)),
+        matches!(outcome, nubes::raw::Outcome::Permanent(_)),
         "{outcome:?}"
     );
 }
@@ -104,11 +105,7 @@ async fn an_sqs_batch_with_a_duplicate_message_runs_the_handler_once() {
     use nubes::aws::{AwsConfig, Invocation, LambdaHandler};
     use serde_json::{Value, json};
 
-    let fixture = format!(
-        "{}/../../../shared/fixtures/aws/sqs-batch.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let fixture: Value = serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
+    let fixture = nubes_test_support::fixtures::json("aws/sqs-batch.json");
     let record = |id: &str, body: &str| {
         let mut r = fixture["Records"][0].clone();
         r["messageId"] = json!(id);
@@ -184,11 +181,7 @@ async fn a_concurrent_duplicate_in_an_sqs_batch_is_retried_not_run() {
     });
     let handler =
         LambdaHandler::new(App::new().on_queue("orders", slow), AwsConfig::default()).unwrap();
-    let fixture = format!(
-        "{}/../../../shared/fixtures/aws/sqs-batch.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let fixture: Value = serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
+    let fixture = nubes_test_support::fixtures::json("aws/sqs-batch.json");
     let batch = |ids: &[&str]| {
         let records: Vec<Value> = ids
             .iter()
@@ -248,11 +241,9 @@ async fn repeated_s3_notifications_run_an_idempotent_handler_once() {
         "s3-object-created-put.json",
         "eventbridge-s3-object-created.json",
     ] {
-        let path = format!(
-            "{}/../../../shared/fixtures/aws/{fixture}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let payload = nubes::bytes::Bytes::from(std::fs::read(&path).unwrap());
+        let payload = nubes::bytes::Bytes::from(nubes_test_support::fixtures::bytes(&format!(
+            "aws/{fixture}"
+        )));
         for attempt in 0..2 {
             let invocation = Invocation::new(format!("{fixture}-{attempt}"));
             handler.handle(payload.clone(), &invocation).await.unwrap();
@@ -269,7 +260,7 @@ async fn repeated_s3_notifications_run_an_idempotent_handler_once() {
 #[tokio::test]
 async fn pubsub_push_redeliveries_are_processed_once() {
     use base64::Engine as _;
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     let mut config = nubes::gcp::GcpConfig::default();
     config.host = [127, 0, 0, 1].into();
@@ -279,11 +270,7 @@ async fn pubsub_push_redeliveries_are_processed_once() {
         .await
         .unwrap();
     let url = format!("http://{}/_nubes/queues/orders", server.local_addr());
-    let fixture = format!(
-        "{}/../../../shared/fixtures/gcp/pubsub-push-envelope.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let fixture: Value = serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
+    let fixture = nubes_test_support::fixtures::json("gcp/pubsub-push-envelope.json");
     let push = |id: &str| {
         let mut envelope = fixture.clone();
         envelope["message"]["data"] =

@@ -9,7 +9,8 @@ use aws_lambda_events::alb::AlbTargetGroupRequest;
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use bytes::Bytes;
 use http::{Request, StatusCode};
-use nubes_core::{Body, Error, ErrorKind, TraceContext, TriggerKind, json_error};
+use nubes_core::raw::{AppDispatch as _, json_error};
+use nubes_core::{Body, Error, ErrorKind, TraceContext, TriggerKind};
 use serde::de::DeserializeOwned;
 
 use crate::classify::{Probe, Source};

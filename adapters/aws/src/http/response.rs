@@ -6,7 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode, header};
-use nubes_core::{Body, Error, json_error};
+use nubes_core::raw::json_error;
+use nubes_core::{Body, Error};
 
 use super::request::HeaderStyle;
 use crate::classify::Source;

@@ -167,8 +167,8 @@ pub(crate) fn output(response: &Response<Body>, body: &[u8]) -> Value {
             }
         }
     }
-    let (body, encoding) = nubes_core::encode_body(body);
-    if encoding == nubes_core::BodyEncoding::Base64 {
+    let (body, encoding) = nubes_core::raw::encode_body(body);
+    if encoding == nubes_core::raw::BodyEncoding::Base64 {
         tracing::warn!(
             "the HTTP response body is not UTF-8 and was sent as base64: \
              enable `enableProxyingHttpRequest` in host.json to serve binary responses"
@@ -186,12 +186,10 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Envelope {
-        let raw = std::fs::read(format!(
-            "{}/../../../shared/fixtures/azure/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
-        Envelope::parse(&raw).unwrap()
+        Envelope::parse(&nubes_test_support::fixtures::bytes(&format!(
+            "azure/{name}"
+        )))
+        .unwrap()
     }
 
     #[tokio::test]
@@ -254,12 +252,7 @@ mod tests {
             json!({"statusCode": 201, "headers": {"x-a": "1, 2"}, "body": "Order enqueued"})
         );
         // The docs' response fixture has the same `res` shape.
-        let raw = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/azure/http-trigger-order.response.json"
-        ))
-        .unwrap();
-        let docs: Value = serde_json::from_slice(&raw).unwrap();
+        let docs = nubes_test_support::fixtures::json("azure/http-trigger-order.response.json");
         assert_eq!(docs["Outputs"]["res"]["body"], res["body"]);
     }
 }

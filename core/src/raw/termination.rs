@@ -1,9 +1,13 @@
-//! The process shutdown signal every long-running adapter waits for.
+//! The process termination signal every long-running adapter waits for.
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM, the signal Cloud Run, Azure and
-/// container hosts send before stopping an instance. If a signal handler
-/// cannot be installed, that signal is simply never reported.
-pub async fn shutdown_signal() {
+/// Resolves when the process is asked to terminate: on Ctrl-C (SIGINT) or
+/// SIGTERM, the signal Cloud Run, Azure and container hosts send before
+/// stopping an instance. If a signal handler cannot be installed, that signal
+/// is simply never reported.
+///
+/// Adapters wait for it to stop intake and cancel the token handlers watch
+/// through [`Context::shutdown`](crate::Context::shutdown).
+pub async fn termination_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

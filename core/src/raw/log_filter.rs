@@ -17,7 +17,7 @@ pub fn default_filter() -> Targets {
 /// value never panics: it is reported once on stderr (no subscriber exists yet
 /// to log it) and `None` is returned, so the caller uses its default.
 pub fn rust_log(lookup: &impl Fn(&str) -> Option<String>) -> Option<Targets> {
-    let directives = crate::env::text(lookup, "RUST_LOG")?;
+    let directives = crate::raw::env::text(lookup, "RUST_LOG")?;
     match directives.parse::<Targets>() {
         Ok(filter) => Some(filter),
         Err(err) => {

@@ -12,7 +12,7 @@ use tracing::field::{Field, Visit};
 /// by its `Debug` text.
 ///
 /// ```
-/// use nubes_core::log_fields::JsonFieldMap;
+/// use nubes_core::raw::log_fields::JsonFieldMap;
 /// use serde_json::Map;
 ///
 /// let mut fields = Map::new();

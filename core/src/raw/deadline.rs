@@ -11,7 +11,7 @@
 //!
 //! ```
 //! use std::time::{Duration, SystemTime};
-//! use nubes_core::deadline;
+//! use nubes_core::raw::deadline;
 //!
 //! # tokio_test_block(async {
 //! let soon = Some(SystemTime::now() + Duration::from_millis(50));
@@ -31,7 +31,8 @@ use std::time::{Duration, SystemTime};
 
 use http::{Response, StatusCode};
 
-use crate::{Body, Error, Outcome, json_error};
+use crate::raw::{Outcome, json_error};
+use crate::{Body, Error};
 
 /// How long before the platform's deadline unfinished work is given up, unless
 /// an adapter is told otherwise: enough for the failure report to reach the

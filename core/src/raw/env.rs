@@ -18,7 +18,7 @@ pub fn text(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<Stri
 /// Parses `value` of variable `name`, or says what was `expected`.
 ///
 /// ```
-/// use nubes_core::env;
+/// use nubes_core::raw::env;
 ///
 /// let port: u16 = env::parse("PORT", "8080", "a port number").unwrap();
 /// assert_eq!(port, 8080);
