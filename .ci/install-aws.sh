@@ -4,7 +4,7 @@
 #   (`cargo lambda watch`) for adapters/aws/tests/faults.rs,
 #   examples/echo/tests/aws.rs and cli/tests/invoke.rs;
 # - cfn-lint and aws-sam-translator: check the generated SAM template
-#   (adapters/aws/tests/manifest.rs, cli/tests/build.rs).
+#   (deploy/tests/aws.rs, cli/tests/build.rs).
 # Idempotent and quiet: installs only what is missing.
 set -euo pipefail
 

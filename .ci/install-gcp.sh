@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peers of the GCP tests that `cargo test -- --ignored` runs (idempotent, quiet).
 # - openssl CLI: generates the RSA keys of adapters/gcp/tests/oidc.rs (Debian package).
-# - PyYAML: parses the generated service.yaml (adapters/gcp/src/manifest/tests.rs).
+# - PyYAML: parses the generated service.yaml (deploy/src/gcp/tests.rs).
 # - Pub/Sub emulator: part of the machine image (google-cloud-cli-pubsub-emulator
 #   + a JDK, from Google's apt repository, which CI may not download from), so it
 #   is only checked here; adapters/gcp/tests/{pull,faults}.rs fail with a clear
