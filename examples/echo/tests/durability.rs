@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use nubes_test_support::bound_port::bound_port;
 use nubes_test_support::process::Group;
+use nubes_test_support::wait;
 use serde_json::Value;
 
 /// Messages of each burst.
@@ -327,7 +328,7 @@ async fn a_kill_during_concurrent_uploads_leaves_one_event_per_object() {
     let http = reqwest::Client::new();
     for attempt in 1..=TRIES {
         let dir = tempfile::tempdir().unwrap();
-        let mut runner = Runner::start(dir.path(), &http).await;
+        let mut runner = Runner::start(dir.path()).await;
         let acked = Arc::new(std::sync::Mutex::new(BTreeSet::new()));
         let posting = tokio::spawn(uploads(http.clone(), runner.base.clone(), acked.clone()));
         // Killed once handlers run, while uploads still arrive.
@@ -340,12 +341,11 @@ async fn a_kill_during_concurrent_uploads_leaves_one_event_per_object() {
         posting.await.unwrap();
         let in_flight = spooled_keys(dir.path());
         let before = lines(dir.path()).len();
-        let restarted = Runner::start(dir.path(), &http).await;
-        let started = Instant::now();
-        while !spooled(dir.path()).is_empty() {
-            assert!(started.elapsed() < DRAIN_TIMEOUT, "the spool did not drain");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        let restarted = Runner::start(dir.path()).await;
+        wait::until("the spool drains", DRAIN_TIMEOUT, || {
+            spooled(dir.path()).is_empty()
+        })
+        .await;
         let all = lines(dir.path());
         let mut events: std::collections::BTreeMap<String, usize> = Default::default();
         for line in &all {
