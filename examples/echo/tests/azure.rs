@@ -322,15 +322,16 @@ async fn malformed_payloads_get_json_errors_and_never_kill_the_process() {
         ("NUBES_AZURE_MAX_INVOCATION_BYTES", "65536"),
     ])
     .await;
-    let bad: [(&str, &[u8], u16); 8] = [
+    let bad: [(&str, &[u8], u16); 9] = [
         ("orders", b"not json", 400),
         ("orders", b"", 400),
         ("orders", b"{\"Data\":[]}", 400),
         ("orders", br#"{"Data":{"messageBase64":"%%%"}}"#, 400),
+        ("orders", br#"{"Data":{"messageBase64":42}}"#, 400),
         (
             "orders",
             br#"{"Data":{"messageBase64":"aGk="},"Metadata":{"MessageId":1,"DeliveryCount":"x"}}"#,
-            200,
+            400,
         ),
         ("nightly", br#"{"Data":{"timer":[1,2]}}"#, 400),
         (
