@@ -7,10 +7,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nubes_core::{App, BoxError, Context, QueueMessage, StorageEvent};
 use nubes_local::{LocalConfig, LocalServer, start};
+use nubes_test_support::wait;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -65,15 +66,10 @@ fn spool_files(data_dir: &Path) -> Vec<PathBuf> {
 
 /// Waits (at most 10 s) until the spool has no record left.
 async fn spool_drained(data_dir: &Path) {
-    let started = Instant::now();
-    while !spool_files(data_dir).is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the spool did not drain: {:?}",
-            spool_files(data_dir)
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait::until("the spool drains", Duration::from_secs(10), || {
+        spool_files(data_dir).is_empty()
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -336,13 +336,18 @@ async fn malformed_payloads_get_json_errors_and_never_kill_the_process() {
         ("NUBES_AZURE_MAX_INVOCATION_BYTES", "65536"),
     ])
     .await;
-    let bad: [(&str, &[u8], u16); 8] = [
+    let bad: [(&str, &[u8], u16); 9] = [
         ("nubes-queue-orders", b"not json", 400),
         ("nubes-queue-orders", b"", 400),
         ("nubes-queue-orders", b"{\"Data\":[]}", 400),
         (
             "nubes-queue-orders",
             br#"{"Data":{"messageBase64":"%%%"}}"#,
+            400,
+        ),
+        (
+            "nubes-queue-orders",
+            br#"{"Data":{"messageBase64":42}}"#,
             400,
         ),
         (

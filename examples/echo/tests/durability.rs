@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use nubes_test_support::bound_port::bound_port;
 use nubes_test_support::process::Group;
+use nubes_test_support::wait;
 use serde_json::Value;
 
 /// Messages of each burst.
@@ -341,11 +342,10 @@ async fn a_kill_during_concurrent_uploads_leaves_one_event_per_object() {
         let in_flight = spooled_keys(dir.path());
         let before = lines(dir.path()).len();
         let restarted = Runner::start(dir.path()).await;
-        let started = Instant::now();
-        while !spooled(dir.path()).is_empty() {
-            assert!(started.elapsed() < DRAIN_TIMEOUT, "the spool did not drain");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        wait::until("the spool drains", DRAIN_TIMEOUT, || {
+            spooled(dir.path()).is_empty()
+        })
+        .await;
         let all = lines(dir.path());
         let mut events: std::collections::BTreeMap<String, usize> = Default::default();
         for line in &all {
