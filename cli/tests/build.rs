@@ -196,7 +196,15 @@ fn a_missing_cross_toolchain_is_explained() {
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_nubes"))
         .current_dir(common::workspace())
-        .args(["build", "--platform", "aws", "--arch", "arm64", "-p", "echo"])
+        .args([
+            "build",
+            "--platform",
+            "aws",
+            "--arch",
+            "arm64",
+            "-p",
+            "echo",
+        ])
         .env("PATH", path)
         .output()
         .unwrap();
