@@ -327,7 +327,7 @@ async fn a_kill_during_concurrent_uploads_leaves_one_event_per_object() {
     let http = reqwest::Client::new();
     for attempt in 1..=TRIES {
         let dir = tempfile::tempdir().unwrap();
-        let mut runner = Runner::start(dir.path(), &http).await;
+        let mut runner = Runner::start(dir.path()).await;
         let acked = Arc::new(std::sync::Mutex::new(BTreeSet::new()));
         let posting = tokio::spawn(uploads(http.clone(), runner.base.clone(), acked.clone()));
         // Killed once handlers run, while uploads still arrive.
@@ -340,7 +340,7 @@ async fn a_kill_during_concurrent_uploads_leaves_one_event_per_object() {
         posting.await.unwrap();
         let in_flight = spooled_keys(dir.path());
         let before = lines(dir.path()).len();
-        let restarted = Runner::start(dir.path(), &http).await;
+        let restarted = Runner::start(dir.path()).await;
         let started = Instant::now();
         while !spooled(dir.path()).is_empty() {
             assert!(started.elapsed() < DRAIN_TIMEOUT, "the spool did not drain");
