@@ -176,7 +176,9 @@ fn dev_serves_rebuilds_on_change_and_stops_on_a_signal() {
             .stderr(std::fs::File::create(tmp.path().join("dev.err")).unwrap()),
     );
     let url = format!("http://127.0.0.1:{port}/hello/x");
-    wait_for("the first build", Duration::from_secs(300), || {
+    // The first build compiles nubes and its dependencies into a fresh target
+    // dir: minutes on a busy 2-core machine, hence the generous bounds.
+    wait_for("the first build", Duration::from_secs(900), || {
         get(&url).as_deref() == Some("hello x")
     });
     let printed = std::fs::read_to_string(tmp.path().join("dev.err")).unwrap();
@@ -196,7 +198,7 @@ fn dev_serves_rebuilds_on_change_and_stops_on_a_signal() {
         source.replace("format!(\"hello {name}\")", "format!(\"hi {name}\")"),
     )
     .unwrap();
-    wait_for("the rebuilt app", Duration::from_secs(300), || {
+    wait_for("the rebuilt app", Duration::from_secs(600), || {
         get(&url).as_deref() == Some("hi x")
     });
 
