@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
+use crate::raw::RefusedBody;
 use crate::{BoxError, Error};
 
 /// A streaming HTTP body: what a request carries into the app's service and
@@ -58,18 +59,20 @@ impl Body {
     }
 
     /// Reads the whole body, failing with [`ErrorKind::InvalidEvent`](crate::ErrorKind)
-    /// once it exceeds `limit` bytes (without buffering beyond the limit).
+    /// once it exceeds `limit` bytes (without buffering beyond the limit), or
+    /// when it cannot be read: a malformed or cut-short body is the sender's
+    /// error, not the platform's.
     pub async fn collect_bytes(self, limit: usize) -> Result<Bytes, Error> {
-        match Limited::new(self, limit).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(err) if err.is::<LengthLimitError>() => Err(Error::invalid_event(format!(
-                "body exceeds the limit of {limit} bytes"
-            ))
-            .with_source(err)),
-            Err(err) => {
-                Err(Error::platform(format!("reading body failed: {err}")).with_source(err))
-            }
-        }
+        read(self, limit).await.map_err(RefusedBody::into_error)
+    }
+}
+
+/// The whole body, or why it was refused (see [`crate::raw::read_request_body`]).
+pub(crate) async fn read(body: Body, limit: usize) -> Result<Bytes, RefusedBody> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<LengthLimitError>() => Err(RefusedBody::too_large(limit, err)),
+        Err(err) => Err(RefusedBody::malformed(err)),
     }
 }
 
@@ -162,6 +165,26 @@ mod tests {
         let err = Body::from("0123456789").collect_bytes(4).await.unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::InvalidEvent);
         assert!(err.to_string().contains("limit of 4 bytes"));
+    }
+
+    #[tokio::test]
+    async fn a_broken_stream_is_the_senders_error() {
+        let broken = futures_util::stream::iter([
+            Ok(Bytes::from_static(b"1")),
+            Err(std::io::Error::other("invalid chunk size line")),
+        ]);
+        let body = Body::new(axum::body::Body::from_stream(broken));
+        let refused = crate::raw::read_request_body(body, 64).await.unwrap_err();
+        assert_eq!(refused.status(), http::StatusCode::BAD_REQUEST);
+        assert_eq!(refused.error().kind(), crate::ErrorKind::InvalidEvent);
+        assert!(
+            refused
+                .error()
+                .message()
+                .contains("invalid chunk size line"),
+            "{}",
+            refused.error()
+        );
     }
 
     #[test]

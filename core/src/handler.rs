@@ -28,6 +28,16 @@ pub trait EventHandler<E>: Send + Sync + 'static {
     /// Handles `event`. An `Err` means "retry" unless it is
     /// [`permanent`](crate::permanent).
     fn handle(&self, event: E, ctx: Context) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// True when the handler keeps state in this instance's memory only, by
+    /// default rather than by the user's choice: an
+    /// [`idempotent`](crate::idempotency::idempotent) handler without a store.
+    /// Adapters of platforms with many instances refuse such handlers at
+    /// startup ([`AppDispatch::validate_on`](crate::raw::AppDispatch::validate_on)).
+    #[doc(hidden)]
+    fn implicit_memory_store(&self) -> bool {
+        false
+    }
 }
 
 impl<E, F, Fut, Err> EventHandler<E> for F
@@ -64,14 +74,21 @@ where
 /// A type-erased [`EventHandler`], cheap to clone.
 pub struct BoxedHandler<E> {
     inner: Arc<dyn DynHandler<E>>,
+    implicit_memory_store: bool,
 }
 
 impl<E: Send + 'static> BoxedHandler<E> {
     /// Erases `handler`.
     pub fn new<H: EventHandler<E>>(handler: H) -> Self {
         BoxedHandler {
+            implicit_memory_store: handler.implicit_memory_store(),
             inner: Arc::new(Erased(Arc::new(handler))),
         }
+    }
+
+    /// See [`EventHandler::implicit_memory_store`].
+    pub fn implicit_memory_store(&self) -> bool {
+        self.implicit_memory_store
     }
 
     /// Runs the handler.
@@ -84,6 +101,7 @@ impl<E> Clone for BoxedHandler<E> {
     fn clone(&self) -> Self {
         BoxedHandler {
             inner: Arc::clone(&self.inner),
+            implicit_memory_store: self.implicit_memory_store,
         }
     }
 }

@@ -61,7 +61,7 @@ impl std::fmt::Debug for LambdaHandler {
 impl LambdaHandler {
     /// Checks the app's registration and keeps it with `config`.
     pub fn new(app: App, config: AwsConfig) -> Result<Self, Error> {
-        app.validate()?;
+        app.validate_on(Platform::Aws)?;
         Ok(LambdaHandler {
             app,
             config,

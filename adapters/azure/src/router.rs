@@ -21,7 +21,7 @@ use bytes::Bytes;
 use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, Either, Map};
 use http::{Method, Request, StatusCode, header};
-use nubes_core::raw::{AppDispatch as _, HttpDispatch};
+use nubes_core::raw::{AppDispatch as _, HttpDispatch, read_request_body};
 use nubes_core::{Body, Error, ErrorKind, TriggerKind};
 use tower::Service;
 
@@ -151,12 +151,12 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Body::new(body).collect_bytes(limit).await {
+    match read_request_body(body, limit).await {
         Ok(bytes) => Ok(bytes),
-        Err(err) if err.kind() == ErrorKind::InvalidEvent => Err(too_large()),
-        Err(err) => {
-            tracing::error!(error = %err, "reading the invocation request failed");
-            Err(Reply::failed(StatusCode::BAD_REQUEST, &err, Vec::new()).into_response())
+        Err(refused) if refused.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large()),
+        Err(refused) => {
+            tracing::warn!(error = %refused.error(), "reading the invocation request failed");
+            Err(Reply::failed(refused.status(), refused.error(), Vec::new()).into_response())
         }
     }
 }

@@ -3,7 +3,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use nubes_core::{App, CancellationToken, Error};
+use nubes_core::raw::AppDispatch as _;
+use nubes_core::{App, CancellationToken, Error, Platform};
 use tokio::task::JoinHandle;
 
 use crate::runtime::{Runtime, SharedRuntime};
@@ -21,7 +22,7 @@ pub struct AzureServer {
 /// custom-handler protocol in the background. Returns once the port accepts
 /// connections (the host waits for that, at most 60 s).
 pub async fn start(app: App, config: AzureConfig) -> Result<AzureServer, Error> {
-    app.validate()?;
+    app.validate_on(Platform::Azure)?;
     let http_function = &config.http_function;
     if crate::function_name::is_reserved(&http_function.to_ascii_lowercase()) {
         return Err(Error::config(format!(

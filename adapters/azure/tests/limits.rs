@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use nubes_azure::AzureConfig;
 use nubes_core::{App, BoxError, Context, QueueMessage};
-use nubes_serve::testing::check_limits;
+use nubes_serve::testing::{check_limits, check_malformed_chunks};
 
 const USER_LIMIT: u64 = 1000;
 const INVOCATION_LIMIT: u64 = 3000;
@@ -53,6 +53,8 @@ async fn oversize_bodies_and_stalled_clients_are_refused_on_every_route() {
         assert!(reply.starts_with("HTTP/1.1 413 "), "{path}: {reply}");
         assert!(reply.contains(setting), "{path}: {reply}");
     }
+    // Issue #23: broken chunked framing of an invocation is the sender's error.
+    check_malformed_chunks(addr, "POST", "/nubes-queue-orders").await;
     // An invocation between the two limits is accepted (and reaches its handler).
     let envelope = serde_json::json!({"Data": {"orders": "x".repeat(2000)}, "Metadata": {}});
     let res = reqwest::Client::new()

@@ -13,8 +13,8 @@ use axum::routing::{any, post};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, Method, Request, StatusCode, header};
-use nubes_core::raw::{AppDispatch as _, ContextBuilder, deadline};
-use nubes_core::{Body, Error, ErrorKind, Platform, TraceContext, TriggerKind};
+use nubes_core::raw::{AppDispatch as _, ContextBuilder, deadline, read_request_body};
+use nubes_core::{Body, Error, Platform, TraceContext, TriggerKind};
 use tracing::Instrument as _;
 
 use crate::event::{self, Decoded, NeutralEvent};
@@ -259,14 +259,11 @@ async fn authorize(rt: &SharedRuntime, headers: &HeaderMap) -> Result<(), Respon
     crate::auth::authorize(rt.verifier.as_ref(), headers).await
 }
 
-/// The whole body, or `413` past the limit.
+/// The whole body, or `413` past the limit, `400` when malformed.
 async fn read_body(rt: &SharedRuntime, body: Body) -> Result<Bytes, Response> {
-    body.collect_bytes(rt.config.max_body_bytes)
+    read_request_body(body, rt.config.max_body_bytes)
         .await
-        .map_err(|err| match err.kind() {
-            ErrorKind::InvalidEvent => reply::error(StatusCode::PAYLOAD_TOO_LARGE, &err),
-            _ => reply::error(StatusCode::BAD_REQUEST, &err),
-        })
+        .map_err(|refused| reply::error(refused.status(), refused.error()))
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

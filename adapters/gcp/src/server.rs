@@ -3,7 +3,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use nubes_core::{App, Error};
+use nubes_core::raw::AppDispatch as _;
+use nubes_core::{App, Error, Platform};
 use tokio::task::JoinHandle;
 
 use crate::auth::Verifier;
@@ -34,7 +35,7 @@ impl std::fmt::Debug for GcpServer {
 /// Validates `app`, binds `config.host:config.port` and starts serving in the
 /// background (and, in pull mode, pulling every queue trigger's subscription).
 pub async fn start(app: App, config: GcpConfig) -> Result<GcpServer, Error> {
-    app.validate()?;
+    app.validate_on(Platform::Gcp)?;
     if config.pull.mode == Mode::Pull && !cfg!(feature = "pubsub-pull") {
         return Err(Error::config(
             "NUBES_GCP_MODE=pull needs the pull worker: build with nubes' `gcp-pubsub-pull` feature",

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use nubes_core::{App, BoxError, Context, QueueMessage};
 use nubes_gcp::GcpConfig;
-use nubes_serve::testing::check_limits;
+use nubes_serve::testing::{check_limits, check_malformed_chunks};
 
 const LIMIT: u64 = 1000;
 const HEADER_TIMEOUT: Duration = Duration::from_millis(300);
@@ -34,5 +34,7 @@ async fn oversize_bodies_and_stalled_clients_are_refused_on_every_route() {
         assert!(figures.declared < Duration::from_secs(1), "{figures:?}");
         eprintln!("gcp POST {path}: {figures:?}");
     }
+    // Issue #23: broken chunked framing is the client's error.
+    check_malformed_chunks(server.local_addr(), "POST", "/_nubes/queues/orders").await;
     server.shutdown().await.unwrap();
 }

@@ -186,3 +186,22 @@ async fn an_undecodable_trigger_name_is_a_json_400() {
     }
     server.shutdown().await.unwrap();
 }
+
+/// Cloud Run runs many instances: an idempotent handler that kept the implicit
+/// in-memory store is refused before the port opens; naming a store is the opt-in.
+#[tokio::test]
+async fn an_idempotent_handler_without_a_store_is_refused_at_start() {
+    use nubes_core::idempotency::{MemoryStore, idempotent};
+    use nubes_core::{App, BoxError, Context, ErrorKind, QueueMessage};
+
+    async fn charge(_: QueueMessage, _: Context) -> Result<(), BoxError> {
+        Ok(())
+    }
+    let implicit = App::new().on_queue("payments", idempotent(charge));
+    let err = nubes_gcp::start(implicit, loopback()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.message().contains("queue trigger `payments`"), "{err}");
+    let chosen = App::new().on_queue("payments", idempotent(charge).store(MemoryStore::new()));
+    let server = nubes_gcp::start(chosen, loopback()).await.unwrap();
+    server.shutdown().await.unwrap();
+}

@@ -6,9 +6,9 @@ use axum::Json;
 use axum::body::Body as AxumBody;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, StatusCode};
-use nubes_core::raw::AppDispatch as _;
-use nubes_core::{Body, Error, ErrorKind, QueueMessage, TraceContext, TriggerKind};
+use http::HeaderMap;
+use nubes_core::raw::{AppDispatch as _, read_request_body};
+use nubes_core::{Error, QueueMessage, TraceContext, TriggerKind};
 
 use crate::delivery::{self, Delivery, LocalEvent, WaitParam};
 use crate::json_error::ApiError;
@@ -35,13 +35,9 @@ pub(crate) async fn enqueue(
     }
     rt.accepting()?;
     let attributes = attributes_from(&headers)?;
-    let bytes = Body::new(body)
-        .collect_bytes(rt.config.max_body_bytes)
+    let bytes = read_request_body(body, rt.config.max_body_bytes)
         .await
-        .map_err(|e| match e.kind() {
-            ErrorKind::InvalidEvent => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e),
-            _ => ApiError::from(e),
-        })?;
+        .map_err(|refused| ApiError::new(refused.status(), refused.into_error()))?;
     let mut delivery = Delivery::new(
         name.clone(),
         LocalEvent::Queue(QueueMessage::new("", bytes)),

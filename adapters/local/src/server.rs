@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use nubes_core::raw::AppDispatch as _;
-use nubes_core::{App, CancellationToken, Error, TriggerKind};
+use nubes_core::{App, CancellationToken, Error, Platform, TriggerKind};
 use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
@@ -36,7 +36,7 @@ impl std::fmt::Debug for Runtime {
 /// Validates `app`, binds `config.host:config.port` and starts serving in the
 /// background: HTTP, queues, the storage folder (and its watcher) and schedules.
 pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> {
-    app.validate()?;
+    app.validate_on(Platform::Local)?;
     let description = app.describe();
     let buckets = description
         .triggers

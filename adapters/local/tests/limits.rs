@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use nubes_core::{App, BoxError, Context, QueueMessage, StorageEvent};
 use nubes_local::{LocalConfig, start};
-use nubes_serve::testing::check_limits;
+use nubes_serve::testing::{check_limits, check_malformed_chunks};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 const LIMIT: u64 = 1000;
@@ -61,6 +61,8 @@ async fn oversize_bodies_and_stalled_clients_are_refused_on_every_route() {
         assert!(figures.declared < Duration::from_secs(1), "{figures:?}");
         eprintln!("local {method} {path}: {figures:?}");
     }
+    // Issue #23: broken chunked framing is the client's error.
+    check_malformed_chunks(addr, "POST", "/_nubes/queues/jobs").await;
     // Nothing was accepted: no event, no object, no leftover upload.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(handled.load(Ordering::SeqCst), 0);

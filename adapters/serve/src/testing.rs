@@ -148,6 +148,31 @@ pub async fn check_limits(
     }
 }
 
+/// Checks the server at `addr` answers `method path` with a malformed chunked
+/// body (chunk sizes `zz`, `-1`, and `ffff…ff`, past 64 bits) with `400` and a
+/// JSON `invalid_event` error: broken framing is the client's error, never the
+/// platform's. Panics with the evidence when it does not.
+pub async fn check_malformed_chunks(addr: SocketAddr, method: &str, path: &str) {
+    let oversized = "f".repeat(40);
+    for size in ["zz", "-1", oversized.as_str()] {
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
+             transfer-encoding: chunked\r\n\r\n{size}\r\n{{}}\r\n0\r\n\r\n"
+        );
+        let seen = exchange(addr, request.as_bytes(), Duration::from_secs(3)).await;
+        assert_eq!(
+            seen.status,
+            Some(400),
+            "{method} {path} with chunk size `{size}`: {seen:?}"
+        );
+        assert_json_error(&seen);
+        assert!(
+            seen.body().contains("\"invalid_event\""),
+            "{method} {path} with chunk size `{size}`: {seen:?}"
+        );
+    }
+}
+
 /// How long each probe of [`check_limits`] took to be answered or dropped.
 #[derive(Debug, Clone, Copy)]
 pub struct LimitFigures {

@@ -44,6 +44,7 @@
 
 mod guard;
 mod in_progress;
+mod instances;
 mod key;
 mod memory;
 #[cfg(feature = "redis")]
@@ -52,6 +53,7 @@ mod store;
 mod wrapper;
 
 pub use in_progress::InProgress;
+pub(crate) use instances::check as check_instances;
 pub use key::{IdempotencyKey, PlatformId};
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]

@@ -59,7 +59,10 @@ pub fn idempotent<H>(handler: H) -> Idempotent<H> {
 ///
 /// Records live in a [`MemoryStore`] unless [`store`](Idempotent::store) names
 /// a shared one (Redis with the `redis` feature, or your own
-/// [`IdempotencyStore`]).
+/// [`IdempotencyStore`]). A memory store protects one instance only, so on
+/// AWS, GCP and Azure, which run many, the default store is a startup error:
+/// name the store, `.store(MemoryStore::new())` included when one instance's
+/// memory is really what you want.
 ///
 /// ```
 /// use std::time::Duration;
@@ -83,18 +86,23 @@ pub struct Idempotent<H, K = PlatformId> {
     handler: H,
     key: K,
     store: Arc<dyn DynStore>,
+    /// True until [`store`](Idempotent::store) is called: the records are in
+    /// this instance's memory without the user having chosen it.
+    implicit_store: bool,
     ttl: Duration,
     lease: Option<Duration>,
 }
 
 impl<H> Idempotent<H> {
-    /// Wraps `handler` with the defaults: platform id key, in-memory store,
-    /// one-hour TTL, deadline-based lease.
+    /// Wraps `handler` with the defaults: platform id key, in-memory store
+    /// (accepted by the local runner only, see above), one-hour TTL,
+    /// deadline-based lease.
     pub fn new(handler: H) -> Self {
         Idempotent {
             handler,
             key: PlatformId,
             store: Arc::new(MemoryStore::new()),
+            implicit_store: true,
             ttl: DEFAULT_TTL,
             lease: None,
         }
@@ -105,6 +113,7 @@ impl<H, K> Idempotent<H, K> {
     /// Keeps the records in `store`.
     pub fn store(mut self, store: impl IdempotencyStore) -> Self {
         self.store = Arc::new(store);
+        self.implicit_store = false;
         self
     }
 
@@ -136,6 +145,7 @@ impl<H, K> Idempotent<H, K> {
             handler: self.handler,
             key,
             store: self.store,
+            implicit_store: self.implicit_store,
             ttl: self.ttl,
             lease: self.lease,
         }
@@ -159,6 +169,10 @@ where
     H: EventHandler<E>,
     K: IdempotencyKey<E>,
 {
+    fn implicit_memory_store(&self) -> bool {
+        self.implicit_store
+    }
+
     async fn handle(&self, event: E, ctx: Context) -> Result<(), BoxError> {
         let key = format!(
             "{}:{}:{}",

@@ -7,7 +7,9 @@ use http::Request;
 use crate::dispatch;
 use crate::http_dispatch::{self, Call};
 use crate::raw::{BoxedHandler, HttpDispatch, HttpService, HttpTimeout, Outcome, ScheduleTrigger};
-use crate::{App, Body, Context, QueueMessage, ScheduledEvent, StorageEvent, TriggerKind};
+use crate::{
+    App, Body, Context, Error, Platform, QueueMessage, ScheduledEvent, StorageEvent, TriggerKind,
+};
 
 /// An [`App`] seen from an adapter: its triggers looked up by name, and the one
 /// path by which handlers run (so "unknown trigger = retry", "panic = this event
@@ -17,6 +19,12 @@ use crate::{App, Body, Context, QueueMessage, ScheduledEvent, StorageEvent, Trig
 /// Implemented for [`App`] only; bring it into scope with
 /// `use nubes_core::raw::AppDispatch as _;`.
 pub trait AppDispatch: sealed::Sealed {
+    /// [`App::validate`], plus what `platform` requires of the app: where many
+    /// instances run (AWS, GCP, Azure), an
+    /// [`idempotent`](crate::idempotency::idempotent) handler must name its
+    /// store. Every adapter calls it before serving.
+    fn validate_on(&self, platform: Platform) -> Result<(), Error>;
+
     /// The HTTP service, if one was registered.
     fn http_service(&self) -> Option<&HttpService>;
 
@@ -83,6 +91,11 @@ mod sealed {
 }
 
 impl AppDispatch for App {
+    fn validate_on(&self, platform: Platform) -> Result<(), Error> {
+        self.validate()?;
+        crate::idempotency::check_instances(self, platform)
+    }
+
     #[inline]
     fn http_service(&self) -> Option<&HttpService> {
         self.http.as_ref()

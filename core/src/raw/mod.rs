@@ -16,10 +16,12 @@ pub mod env;
 mod events;
 pub mod log_fields;
 pub mod log_filter;
+mod request_body;
 mod termination;
 
 pub use app::AppDispatch;
 pub use events::{json_event, raw_event};
+pub use request_body::{RefusedBody, read_request_body};
 pub use termination::termination_signal;
 
 pub use crate::app::ScheduleTrigger;

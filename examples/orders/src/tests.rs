@@ -166,7 +166,7 @@ async fn a_concurrent_duplicate_in_an_sqs_batch_is_retried_not_run() {
     use std::time::Duration;
 
     use nubes::aws::{AwsConfig, Invocation, LambdaHandler};
-    use nubes::idempotency::idempotent;
+    use nubes::idempotency::{MemoryStore, idempotent};
     use nubes::{App, BoxError};
     use serde_json::{Value, json};
 
@@ -178,7 +178,9 @@ async fn a_concurrent_duplicate_in_an_sqs_batch_is_retried_not_run() {
             tokio::time::sleep(Duration::from_millis(200)).await;
             Ok::<(), BoxError>(())
         }
-    });
+    })
+    // One Lambda instance here: its memory is the store this test means.
+    .store(MemoryStore::new());
     let handler =
         LambdaHandler::new(App::new().on_queue("orders", slow), AwsConfig::default()).unwrap();
     let fixture = nubes_test_support::fixtures::json("aws/sqs-batch.json");
@@ -222,7 +224,7 @@ async fn repeated_s3_notifications_run_an_idempotent_handler_once() {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use nubes::aws::{AwsConfig, Invocation, LambdaHandler};
-    use nubes::idempotency::idempotent;
+    use nubes::idempotency::{MemoryStore, idempotent};
     use nubes::{App, BoxError, StorageEvent};
 
     let runs = Arc::new(AtomicU32::new(0));
@@ -232,6 +234,8 @@ async fn repeated_s3_notifications_run_an_idempotent_handler_once() {
             runs.fetch_add(1, Ordering::SeqCst);
             async { Ok::<(), BoxError>(()) }
         })
+        // One Lambda instance here: its memory is the store this test means.
+        .store(MemoryStore::new())
     };
     let app = App::new()
         .on_storage("sourcebucket", counter(&runs))
