@@ -30,7 +30,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.environ.get("NUBES_FIXTURES", os.path.join(HERE, "..", "..", "shared", "fixtures"))
+FIXTURES = os.environ.get("NUBES_FIXTURES", os.path.join(HERE, "..", "fixtures"))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(HERE, "..", "target"))
 RELEASE = os.path.join(TARGET, "release")
 QUICK = os.environ.get("QUICK") == "1"

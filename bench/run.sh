@@ -9,8 +9,8 @@
 # medians and ratios only. Traffic stays on 127.0.0.1. Durations and rounds:
 # BENCH_DURATION, BENCH_ROUNDS, BENCH_STARTS, BENCH_REQUESTS, LAMBDA_INVOCATIONS,
 # LAMBDA_WARMUP, SCALING_SIZES, CRITERION_ARGS (see each script's docstring).
-# Needs wrk (apt-get install -y wrk), python3, strip, and shared/fixtures
-# beside the repository (or NUBES_FIXTURES).
+# Needs wrk (apt-get install -y wrk), python3 and strip; the payloads come
+# from the repository's fixtures/ (or NUBES_FIXTURES).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }

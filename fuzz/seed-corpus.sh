@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Seeds fuzz/corpus/<target>/ from the real payloads in ../shared/fixtures
-# (next to the repository). Generated corpora are not committed (.gitignore).
+# Seeds fuzz/corpus/<target>/ from the real payloads vendored in the
+# repository's fixtures/ (or NUBES_FIXTURES). Generated corpora are not committed (.gitignore).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-fixtures="${NUBES_FIXTURES:-$here/../../shared/fixtures}"
+fixtures="${NUBES_FIXTURES:-$here/../fixtures}"
 corpus="$here/corpus"
 [ -d "$fixtures" ] || { echo "no fixtures at $fixtures (set NUBES_FIXTURES)" >&2; exit 1; }
 mkdir -p "$corpus"/{aws_event,aws_http,gcp_push,gcp_cloudevent,azure_invocation,local_storage_key}

@@ -18,7 +18,6 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -35,12 +34,7 @@ use nubes::{App, Context, QueueMessage, TriggerKind};
 use serde_json::Value;
 
 fn fixture(path: &str) -> Value {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures")
-        .join(path);
-    let text = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+    nubes_test_support::fixtures::json(path)
 }
 
 fn bytes_of(value: &Value) -> Bytes {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # User-space instructions per request or per invocation, counted with
 # valgrind's callgrind: independent of the machine's load, so fixed costs can be
-# compared on a busy machine (docs/benchmarks.md, "Second round of profiles").
+# compared on a busy machine (docs/benchmarks.md, "Instruction counts").
 #
 #   bench/profile/instructions.sh http   <binary> <platform> <path> [N]
 #       a server binary (target/release/http-nubes with NUBES_PLATFORM=<platform>,

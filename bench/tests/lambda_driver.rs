@@ -2,15 +2,12 @@
 //! hands out comes back answered, with the reply the function should give.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
 fn fixture(path: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures")
-        .join(path)
+    nubes_test_support::fixtures::path(path)
         .display()
         .to_string()
 }

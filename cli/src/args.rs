@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::target::{Arch, Cloud};
+use crate::platform::{Arch, Platform};
 
 /// nubes: write a serverless function once, run it on AWS Lambda, Google Cloud
 /// Run, Azure Functions or locally.
@@ -21,9 +21,9 @@ pub(crate) enum Command {
     New(NewArgs),
     /// Run the app with the local runner; rebuild and restart when sources change.
     Dev(DevArgs),
-    /// Build the deployable artefacts for a cloud (size-optimised release).
+    /// Build the deployable artefacts for a platform (size-optimised release).
     Build(BuildArgs),
-    /// Print the manifests for a cloud without building the artefacts.
+    /// Print the manifests for a platform without building the artefacts.
     Manifest(ManifestArgs),
     /// Send an event to a running app.
     Invoke(InvokeArgs),
@@ -31,9 +31,10 @@ pub(crate) enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub(crate) struct BuildArgs {
-    /// The cloud to build for.
-    #[arg(long)]
-    pub(crate) target: Cloud,
+    /// The platform to build for.
+    // `--target`, its old name, stays a hidden alias: to cargo a target is a triple.
+    #[arg(long, alias = "target")]
+    pub(crate) platform: Platform,
     /// CPU architecture.
     #[arg(long, value_enum, default_value_t = Arch::X86_64)]
     pub(crate) arch: Arch,
@@ -47,9 +48,9 @@ pub(crate) struct BuildArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ManifestArgs {
-    /// The cloud whose manifests to print.
-    #[arg(long)]
-    pub(crate) target: Cloud,
+    /// The platform whose manifests to print.
+    #[arg(long, alias = "target")]
+    pub(crate) platform: Platform,
     /// The package (needed in a workspace with several binaries).
     #[arg(short, long)]
     pub(crate) package: Option<String>,
@@ -95,9 +96,9 @@ pub(crate) struct InvokeArgs {
     #[arg(long = "attr", value_parser = parse_attribute)]
     pub(crate) attributes: Vec<(String, String)>,
     /// Wrap the event in this platform's wire format (default: the local runner).
-    #[arg(long, value_enum, default_value_t = InvokeTarget::Local)]
-    pub(crate) target: InvokeTarget,
-    /// The trigger's kind, for cloud targets (default: asked from the app,
+    #[arg(long, alias = "target", value_enum, default_value_t = InvokePlatform::Local)]
+    pub(crate) platform: InvokePlatform,
+    /// The trigger's kind, for the other platforms (default: asked from the app,
     /// which builds the package in the current folder).
     #[arg(long, value_enum)]
     pub(crate) kind: Option<EventKind>,
@@ -119,9 +120,9 @@ pub(crate) struct InvokeArgs {
     pub(crate) timeout: u64,
 }
 
-/// Where `nubes invoke` sends the event.
+/// The platform whose wire format `nubes invoke` speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum InvokeTarget {
+pub(crate) enum InvokePlatform {
     /// The local runner's `/_nubes/` endpoints.
     Local,
     /// A Lambda Runtime API emulator (`cargo lambda watch`), as a Lambda event.
@@ -132,13 +133,23 @@ pub(crate) enum InvokeTarget {
     Azure,
 }
 
-impl InvokeTarget {
+impl InvokePlatform {
     pub(crate) fn default_url(self) -> &'static str {
         match self {
-            InvokeTarget::Local => "http://127.0.0.1:3000",
-            InvokeTarget::Aws => "http://127.0.0.1:9000",
-            InvokeTarget::Gcp => "http://127.0.0.1:8080",
-            InvokeTarget::Azure => "http://127.0.0.1:7071",
+            InvokePlatform::Local => "http://127.0.0.1:3000",
+            InvokePlatform::Aws => "http://127.0.0.1:9000",
+            InvokePlatform::Gcp => "http://127.0.0.1:8080",
+            InvokePlatform::Azure => "http://127.0.0.1:7071",
+        }
+    }
+
+    /// The app's cargo feature for this platform's adapter.
+    pub(crate) fn feature(self) -> &'static str {
+        match self {
+            InvokePlatform::Local => "local",
+            InvokePlatform::Aws => "aws",
+            InvokePlatform::Gcp => "gcp",
+            InvokePlatform::Azure => "azure",
         }
     }
 }
@@ -158,5 +169,45 @@ fn parse_attribute(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
         _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory as _, Parser as _};
+
+    use super::*;
+
+    fn platform_of(args: &[&str]) -> Platform {
+        match Cli::try_parse_from(args).map(|cli| cli.command) {
+            Ok(Command::Build(b)) => b.platform,
+            Ok(Command::Manifest(m)) => m.platform,
+            other => panic!("{args:?} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_platform_is_named_with_platform_and_target_is_a_hidden_alias() {
+        assert_eq!(
+            platform_of(&["nubes", "build", "--platform", "gcp"]),
+            Platform::Gcp
+        );
+        assert_eq!(
+            platform_of(&["nubes", "manifest", "--target", "azure"]),
+            Platform::Azure
+        );
+        let invoke = Cli::try_parse_from(["nubes", "invoke", "orders", "--platform", "aws"]);
+        assert!(
+            matches!(invoke.map(|c| c.command), Ok(Command::Invoke(i)) if i.platform == InvokePlatform::Aws)
+        );
+        for sub in ["build", "manifest", "invoke"] {
+            let mut cmd = Cli::command();
+            let help = cmd
+                .find_subcommand_mut(sub)
+                .map(|c| c.render_long_help().to_string())
+                .unwrap_or_default();
+            assert!(help.contains("--platform"), "{sub}: {help}");
+            assert!(!help.contains("--target"), "{sub}: {help}");
+        }
     }
 }

@@ -1,11 +1,11 @@
 //! AWS Lambda artefacts: `bootstrap`, `bootstrap.zip`, `template.yaml`.
 
-use nubes_aws::{Architecture, SamOptions, sam_template};
 use nubes_core::AppDescription;
+use nubes_deploy::aws::{Architecture, SamOptions, sam_template};
 
 use crate::artefact::GeneratedFile;
 use crate::error::CliError;
-use crate::target::Arch;
+use crate::platform::Arch;
 
 /// The SAM template, deploying `bootstrap.zip` from the same folder. (JSON is
 /// YAML, and SAM reads either.)

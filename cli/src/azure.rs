@@ -1,7 +1,7 @@
 //! Azure Functions artefacts: the function app folder and its zip.
 
-use nubes_azure::manifest::{self, ManifestOptions};
 use nubes_core::AppDescription;
+use nubes_deploy::azure::{self as manifest, ManifestOptions};
 
 use crate::artefact::GeneratedFile;
 use crate::error::CliError;

@@ -1,6 +1,6 @@
-//! `nubes build --target CLOUD`: a size-optimised release build with the
-//! cloud's feature, then the deployable artefacts under
-//! `<target-dir>/nubes/<cloud>/<app>/`.
+//! `nubes build --platform PLATFORM`: a size-optimised release build with the
+//! platform's feature, then the deployable artefacts under
+//! `<target-dir>/nubes/<platform>/<app>/`.
 
 use std::path::PathBuf;
 
@@ -8,8 +8,8 @@ use crate::args::BuildArgs;
 use crate::artefact::{self, GeneratedFile};
 use crate::cargo::{self, BuildRequest};
 use crate::error::CliError;
+use crate::platform::{Arch, Platform};
 use crate::progress::Step;
-use crate::target::{Arch, Cloud};
 use crate::{aws, azure, gcp, toolchain};
 
 /// The size profile, defined on the command line so apps need no setup:
@@ -33,7 +33,7 @@ pub(crate) async fn run(args: &BuildArgs) -> Result<(), CliError> {
 }
 
 fn build(args: &BuildArgs) -> Result<(), CliError> {
-    let triple = args.arch.triple(args.target);
+    let triple = args.arch.triple();
     let mut config: Vec<String> = Vec::new();
     if !args.debug {
         config.extend(SIZE_PROFILE.iter().map(|s| (*s).to_owned()));
@@ -41,13 +41,16 @@ fn build(args: &BuildArgs) -> Result<(), CliError> {
     config.extend(toolchain::check(triple)?);
     let request = BuildRequest {
         package: args.package.as_deref(),
-        features: vec![args.target.feature().to_owned()],
+        features: vec![args.platform.feature().to_owned()],
         no_default_features: true,
         profile: Some(if args.debug { "dev" } else { "nubes" }),
         target: Some(triple),
         config,
     };
-    let step = Step::start(format!("building for {} ({triple})", args.target.feature()));
+    let step = Step::start(format!(
+        "building for {} ({triple})",
+        args.platform.feature()
+    ));
     let binary = cargo::build_binary(&request)?;
     step.done(format!("built {}", binary.path.display()));
 
@@ -55,12 +58,12 @@ fn build(args: &BuildArgs) -> Result<(), CliError> {
         cargo::describe(&binary.path)?
     } else {
         // The cross-compiled binary cannot run here: describe a host build.
-        cargo::describe_package(args.package.as_deref(), args.target.feature())?.1
+        cargo::describe_package(args.package.as_deref(), args.platform.feature())?.1
     };
 
     let out_dir = cargo::target_dir()?
         .join("nubes")
-        .join(args.target.feature())
+        .join(args.platform.feature())
         .join(&binary.name);
     if out_dir.exists() {
         std::fs::remove_dir_all(&out_dir)
@@ -69,8 +72,8 @@ fn build(args: &BuildArgs) -> Result<(), CliError> {
     let exe = std::fs::read(&binary.path)
         .map_err(|e| CliError::new(format!("reading {}: {e}", binary.path.display())))?;
     let step = Step::start("writing artefacts");
-    let written = match args.target {
-        Cloud::Aws => {
+    let written = match args.platform {
+        Platform::Aws => {
             check_lambda_glibc(&exe);
             let bootstrap = GeneratedFile {
                 path: PathBuf::from("bootstrap"),
@@ -86,7 +89,7 @@ fn build(args: &BuildArgs) -> Result<(), CliError> {
             artefact::write_all(&out_dir, &files)?;
             files.len() + 1
         }
-        Cloud::Gcp => {
+        Platform::Gcp => {
             let mut files = gcp::manifests(&description, &binary.name)?;
             files.push(GeneratedFile {
                 path: PathBuf::from(&binary.name),
@@ -96,7 +99,7 @@ fn build(args: &BuildArgs) -> Result<(), CliError> {
             artefact::write_all(&out_dir, &files)?;
             files.len()
         }
-        Cloud::Azure => {
+        Platform::Azure => {
             let mut files = azure::manifests(&description, &binary.name)?;
             files.push(GeneratedFile {
                 path: PathBuf::from(&binary.name),

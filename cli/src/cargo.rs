@@ -111,9 +111,9 @@ pub(crate) fn build_binary(req: &BuildRequest<'_>) -> Result<Binary, CliError> {
     }
 }
 
-/// Builds `package` for this machine with only the cloud `feature` (dev
+/// Builds `package` for this machine with only the platform `feature` (dev
 /// profile) and asks it to describe itself. Using the feature set of `nubes
-/// build --target CLOUD --debug` means both write the same binary, never two
+/// build --platform PLATFORM --debug` means both write the same binary, never two
 /// different ones to one path.
 pub(crate) fn describe_package(
     package: Option<&str>,

@@ -2,7 +2,7 @@
 //! distroless image, `service.yaml` and `triggers.sh`.
 
 use nubes_core::AppDescription;
-use nubes_gcp::manifest::{self, ManifestOptions};
+use nubes_deploy::gcp::{self as manifest, ManifestOptions};
 
 use crate::artefact::GeneratedFile;
 use crate::error::CliError;

@@ -2,7 +2,7 @@
 
 use nubes_core::{AppDescription, TriggerKind};
 
-use crate::args::{InvokeArgs, InvokeTarget};
+use crate::args::{InvokeArgs, InvokePlatform};
 use crate::error::CliError;
 
 pub(crate) async fn run(args: &InvokeArgs) -> Result<(), CliError> {
@@ -12,9 +12,9 @@ pub(crate) async fn run(args: &InvokeArgs) -> Result<(), CliError> {
         (None, Some(text)) => text.clone().into_bytes(),
         (None, None) => Vec::new(),
     };
-    match args.target {
-        InvokeTarget::Local => run_local(args, body).await,
-        cloud => crate::invoke_cloud::run(args, cloud, body).await,
+    match args.platform {
+        InvokePlatform::Local => run_local(args, body).await,
+        platform => crate::invoke_cloud::run(args, platform, body).await,
     }
 }
 
@@ -22,7 +22,7 @@ async fn run_local(args: &InvokeArgs, body: Vec<u8>) -> Result<(), CliError> {
     let url = args
         .url
         .clone()
-        .unwrap_or_else(|| InvokeTarget::Local.default_url().to_owned());
+        .unwrap_or_else(|| InvokePlatform::Local.default_url().to_owned());
     let base = url.trim_end_matches('/');
     let http = reqwest::Client::new();
     let unreachable = |e: reqwest::Error| {

@@ -1,23 +1,23 @@
-//! `nubes invoke --target aws|gcp|azure`: one event in the cloud's own wire
+//! `nubes invoke --platform aws|gcp|azure`: one event in the platform's own wire
 //! format, sent to the app running in that mode (or to a Runtime API emulator).
 
 use nubes_core::TriggerKind;
 
-use crate::args::{EventKind, InvokeArgs, InvokeTarget};
+use crate::args::{EventKind, InvokeArgs, InvokePlatform};
 use crate::cargo;
 use crate::error::CliError;
 use crate::wire;
 
 pub(crate) async fn run(
     args: &InvokeArgs,
-    target: InvokeTarget,
+    platform: InvokePlatform,
     body: Vec<u8>,
 ) -> Result<(), CliError> {
     let kind = match args.kind {
         Some(EventKind::Queue) => TriggerKind::Queue,
         Some(EventKind::Storage) => TriggerKind::Storage,
         Some(EventKind::Schedule) => TriggerKind::Schedule,
-        None => kind_from_app(&args.trigger, args.package.clone(), target_feature(target)).await?,
+        None => kind_from_app(&args.trigger, args.package.clone(), platform.feature()).await?,
     };
     if kind == TriggerKind::Storage && args.key.is_none() {
         return Err(CliError::new(format!(
@@ -35,21 +35,21 @@ pub(crate) async fn run(
         now: nubes_core::chrono::Utc::now()
             .to_rfc3339_opts(nubes_core::chrono::SecondsFormat::Millis, true),
     };
-    let request = match target {
-        InvokeTarget::Aws => {
+    let request = match platform {
+        InvokePlatform::Aws => {
             let function = args.function.as_deref().ok_or_else(|| {
                 CliError::new("say which Lambda function to invoke with --function NAME")
                     .hint("cargo-lambda names functions after their binary, e.g. --function echo")
             })?;
             wire::aws(&event, function)
         }
-        InvokeTarget::Gcp => wire::gcp(&event),
+        InvokePlatform::Gcp => wire::gcp(&event),
         _ => wire::azure(&event),
     };
     let url = args
         .url
         .clone()
-        .unwrap_or_else(|| target.default_url().to_owned());
+        .unwrap_or_else(|| platform.default_url().to_owned());
     let full = format!("{}{}", url.trim_end_matches('/'), request.path);
     // A Lambda emulator holds the call until a function takes it: bound the wait.
     let client = reqwest::Client::builder()
@@ -61,8 +61,8 @@ pub(crate) async fn run(
         http = http.header(name, value);
     }
     let response = http.send().await.map_err(|e| {
-        CliError::new(format!("cannot reach {url}: {e}")).hint(match target {
-            InvokeTarget::Aws => "start the emulator: cargo lambda watch -A 127.0.0.1 (or pass --url)",
+        CliError::new(format!("cannot reach {url}: {e}")).hint(match platform {
+            InvokePlatform::Aws => "start the emulator: cargo lambda watch -A 127.0.0.1 (or pass --url)",
             _ => "start the app in that mode (NUBES_PLATFORM, PORT / FUNCTIONS_CUSTOMHANDLER_PORT), or pass --url",
         })
     })?;
@@ -99,15 +99,6 @@ pub(crate) async fn run(
 }
 
 /// The kind of `trigger`, from the app's own description (builds the package).
-fn target_feature(target: InvokeTarget) -> &'static str {
-    match target {
-        InvokeTarget::Aws => "aws",
-        InvokeTarget::Gcp => "gcp",
-        InvokeTarget::Azure => "azure",
-        InvokeTarget::Local => "local",
-    }
-}
-
 async fn kind_from_app(
     trigger: &str,
     package: Option<String>,

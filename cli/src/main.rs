@@ -1,9 +1,9 @@
-//! `nubes`: from one handler to per-provider deployables.
+//! `nubes`: from one handler to per-platform deployables.
 //!
 //! - `nubes new NAME`: a new project from the embedded template;
 //! - `nubes dev`: the app on the local runner, rebuilt and restarted on change;
-//! - `nubes build --target CLOUD`: deployable artefacts and manifests;
-//! - `nubes manifest --target CLOUD`: the manifests alone;
+//! - `nubes build --platform PLATFORM`: deployable artefacts and manifests;
+//! - `nubes manifest --platform PLATFORM`: the manifests alone;
 //! - `nubes invoke TRIGGER`: send an event to a running app.
 
 mod args;
@@ -19,8 +19,8 @@ mod invoke;
 mod invoke_cloud;
 mod manifest_cmd;
 mod new_project;
+mod platform;
 mod progress;
-mod target;
 mod toolchain;
 mod wire;
 

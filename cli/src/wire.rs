@@ -1,5 +1,5 @@
-//! The exact bytes each cloud sends for an event, so `nubes invoke --target
-//! CLOUD` exercises an app the way the platform would.
+//! The exact bytes each platform sends for an event, so `nubes invoke --platform
+//! PLATFORM` exercises an app the way the platform would.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -163,9 +163,11 @@ pub(crate) fn gcp(e: &Event<'_>) -> WireRequest {
 }
 
 /// Azure: the custom-handler invocation the Functions host POSTs to
-/// `/{function}` (bindings as `nubes build --target azure` generates them).
+/// `/{function}` (function names and bindings as `nubes build --platform
+/// azure` generates them).
 pub(crate) fn azure(e: &Event<'_>) -> WireRequest {
-    let sys = json!({"MethodName": e.trigger, "UtcNow": e.now, "RandGuid": e.id});
+    let function = nubes_deploy::azure::function_name(e.kind, e.trigger);
+    let sys = json!({"MethodName": function, "UtcNow": e.now, "RandGuid": e.id});
     let body = match e.kind {
         // Storage queues carry no attributes; with some, send what a Service
         // Bus trigger delivers (user properties).
@@ -212,7 +214,7 @@ pub(crate) fn azure(e: &Event<'_>) -> WireRequest {
             "Metadata": {"sys": sys},
         }),
     };
-    let mut request = json_request(format!("/{}", e.trigger), &body);
+    let mut request = json_request(format!("/{function}"), &body);
     request
         .headers
         .push(("x-azure-functions-invocationid".into(), e.id.clone()));
@@ -287,7 +289,7 @@ mod tests {
                 .any(|(k, v)| k == "ce-subject" && v == "objects/a b/c.txt")
         );
         let r = azure(&event(TriggerKind::Schedule));
-        assert_eq!(r.path, "/orders");
+        assert_eq!(r.path, "/nubes-schedule-orders");
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["Data"]["timer"]["IsPastDue"], false);
     }

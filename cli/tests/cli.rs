@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nubes_test_support::port::{free_port, port_opens_within};
+use nubes_test_support::bound_port::bound_port;
+use nubes_test_support::log_file::log_file;
+use nubes_test_support::port::free_port;
 use nubes_test_support::process::{Group, sigterm};
 
 use common::{nubes_in, text};
@@ -51,23 +53,25 @@ fn new_project_builds_serves_and_takes_invocations() {
     assert!(build.success(), "the generated project builds");
     let exe = project_target_dir().join("debug/demo-app");
 
-    let port = free_port();
+    // Port 0: the OS picks it, and the runner's start-up line says which.
     let _app = Running(
         Command::new(&exe)
             .current_dir(&project)
-            .env("PORT", port.to_string())
+            .env("PORT", "0")
             .env("NUBES_PLATFORM", "local")
             .env("NUBES_LOCAL_SCHEDULES", "false")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log_file(tmp.path(), "app.log"))
             .spawn()
             .unwrap(),
     );
-    let url = format!("http://127.0.0.1:{port}");
-    assert!(
-        port_opens_within(port, Duration::from_secs(20)),
-        "the app did not start"
+    let port = bound_port(
+        tmp.path(),
+        "app.log",
+        "listening on",
+        Duration::from_secs(20),
     );
+    let url = format!("http://127.0.0.1:{port}");
 
     let ok = nubes_in(
         &project,
@@ -172,7 +176,9 @@ fn dev_serves_rebuilds_on_change_and_stops_on_a_signal() {
             .stderr(std::fs::File::create(tmp.path().join("dev.err")).unwrap()),
     );
     let url = format!("http://127.0.0.1:{port}/hello/x");
-    wait_for("the first build", Duration::from_secs(300), || {
+    // The first build compiles nubes and its dependencies into a fresh target
+    // dir: minutes on a busy 2-core machine, hence the generous bounds.
+    wait_for("the first build", Duration::from_secs(900), || {
         get(&url).as_deref() == Some("hello x")
     });
     let printed = std::fs::read_to_string(tmp.path().join("dev.err")).unwrap();
@@ -192,7 +198,7 @@ fn dev_serves_rebuilds_on_change_and_stops_on_a_signal() {
         source.replace("format!(\"hello {name}\")", "format!(\"hi {name}\")"),
     )
     .unwrap();
-    wait_for("the rebuilt app", Duration::from_secs(300), || {
+    wait_for("the rebuilt app", Duration::from_secs(600), || {
         get(&url).as_deref() == Some("hi x")
     });
 

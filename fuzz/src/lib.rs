@@ -19,7 +19,7 @@ async fn schedule(_e: ScheduledEvent, _c: Context) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// The trigger names the fixtures in `shared/fixtures/aws` use.
+/// The trigger names the fixtures in `fixtures/aws` use.
 fn aws_app() -> App {
     App::new()
         .http(axum::Router::new().fallback(|| async { "ok" }))

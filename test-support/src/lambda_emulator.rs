@@ -30,13 +30,16 @@ pub struct LambdaEmulator {
 impl LambdaEmulator {
     /// Starts the emulator in a fresh folder holding the Cargo manifest
     /// (package `package`) it reads even though it builds nothing, and waits
-    /// until it listens. Check [`crate::tool::cargo_lambda_available`] first.
+    /// until it listens. Tests that start it are
+    /// `#[ignore = "needs cargo-lambda: .ci/install-aws.sh"]`.
     ///
     /// # Panics
     ///
-    /// When the folder cannot be written, or the emulator does not listen
-    /// within 60 s (the message holds its output).
+    /// When cargo-lambda is not installed (saying how to install it), the
+    /// folder cannot be written, or the emulator does not listen within 60 s
+    /// (the message holds its output).
     pub fn start(package: &str) -> LambdaEmulator {
+        crate::tool::require_cargo_lambda();
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temporary folder: {e}"));
         write_dummy_package(dir.path(), package);
         let port = free_port();

@@ -149,10 +149,19 @@ mod tests {
     #[test]
     fn terminate_returns_the_exit_status_after_sigterm() {
         let mut group = Group::spawn(
-            Command::new("sh").args(["-c", "trap 'exit 3' TERM; while true; do sleep 0.01; done"]),
+            Command::new("sh")
+                .args([
+                    "-c",
+                    "trap 'exit 3' TERM; echo trapped; while true; do sleep 0.01; done",
+                ])
+                .stdout(Stdio::piped()),
         );
-        // Give `sh` time to install its trap.
-        std::thread::sleep(Duration::from_millis(200));
+        // SIGTERM only once `sh` says its trap is installed.
+        let mut line = String::new();
+        if let Some(stdout) = group.child().stdout.take() {
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        }
+        assert_eq!(line, "trapped\n");
         let status = group.terminate(Duration::from_secs(10));
         assert_eq!(status.code(), Some(3));
     }

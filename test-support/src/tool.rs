@@ -1,19 +1,18 @@
-//! External tools some tests need (emulators, linters): CI installs them, so
-//! there a missing one fails the test; elsewhere the test is skipped, with a
-//! visible line saying so.
+//! External tools some tests need (emulators, linters, servers). Those tests
+//! are `#[ignore = "needs <peer>: <install script>"]`, so a plain
+//! `cargo test` counts them as ignored; CI installs every peer and runs them
+//! with `-- --ignored`. A test that runs checks its peer first with
+//! [`require_tool`], so a missing peer fails it with the install hint
+//! instead of letting it pass without testing anything.
 
 use std::process::Command;
 
-/// Whether `program` runs with `args` and succeeds (e.g. `--version`).
-///
-/// When it does not and the env var `CI` is set, this panics with
-/// `install` (how to get the tool) in the message; otherwise it prints a
-/// `SKIP:` line and returns `false`, and the caller returns.
+/// Checks that `program` runs with `args` and succeeds (e.g. `--version`).
 ///
 /// # Panics
 ///
-/// Under CI, when the tool is missing.
-pub fn tool_available(program: &str, args: &[&str], install: &str) -> bool {
+/// When it does not, with `install` (how to get the tool) in the message.
+pub fn require_tool(program: &str, args: &[&str], install: &str) {
     let found = Command::new(program)
         .args(args)
         .output()
@@ -23,27 +22,21 @@ pub fn tool_available(program: &str, args: &[&str], install: &str) -> bool {
             .chain(args.iter().copied())
             .collect::<Vec<_>>()
             .join(" ");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`{tool}` does not run, and CI must have it: {install}"
-        );
-        eprintln!("SKIP: `{tool}` does not run here ({install})");
+        panic!("`{tool}` does not run here, and this test needs it: {install}");
     }
-    found
 }
 
-/// Whether `cargo lambda` (cargo-lambda, from PyPI) is installed; see
-/// [`tool_available`] for what happens when it is not.
+/// Checks that `cargo lambda` (cargo-lambda, from PyPI) is installed.
 ///
 /// # Panics
 ///
-/// Under CI, when cargo-lambda is missing.
-pub fn cargo_lambda_available() -> bool {
-    tool_available(
+/// When it is not, saying how to install it.
+pub fn require_cargo_lambda() {
+    require_tool(
         "cargo",
         &["lambda", "--version"],
         "run .ci/install-aws.sh (pip install cargo-lambda)",
-    )
+    );
 }
 
 #[cfg(test)]
@@ -51,17 +44,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_tool_that_runs_is_available() {
-        assert!(tool_available("sh", &["-c", "exit 0"], "any shell"));
+    fn a_tool_that_runs_is_accepted() {
+        require_tool("sh", &["-c", "exit 0"], "any shell");
     }
 
     #[test]
-    fn a_failing_tool_is_skipped_or_fails_under_ci() {
-        let outcome =
-            std::panic::catch_unwind(|| tool_available("sh", &["-c", "exit 1"], "a fake tool"));
-        match std::env::var_os("CI") {
-            Some(_) => assert!(outcome.is_err(), "CI must fail on a missing tool"),
-            None => assert!(matches!(outcome, Ok(false))),
-        }
+    fn a_missing_tool_fails_with_its_install_hint() {
+        let outcome = std::panic::catch_unwind(|| {
+            require_tool("sh", &["-c", "exit 1"], "install a fake tool");
+        });
+        let message = outcome
+            .err()
+            .and_then(|p| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        assert!(message.contains("install a fake tool"), "{message:?}");
+        assert!(message.contains("`sh -c exit 1`"), "{message:?}");
     }
 }

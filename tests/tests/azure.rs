@@ -11,10 +11,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use nubes_azure::{AzureConfig, AzureServer};
+use nubes_azure::{AzureConfig, AzureServer, event_function_name};
 use nubes_conformance::{
     HttpReply, Platform, Recorder, Verdict, conformance_app, conformance_tests, send,
 };
+use nubes_core::TriggerKind;
 use serde_json::{Value, json};
 
 struct Azure {
@@ -42,7 +43,10 @@ fn sys(method: &str) -> Value {
 }
 
 impl Azure {
-    async fn invoke(&self, function: &str, payload: Value) -> Verdict {
+    /// Invokes the function of event trigger `trigger` of `kind`, as the
+    /// host does: at the generated function's name.
+    async fn invoke(&self, kind: TriggerKind, trigger: &str, payload: Value) -> Verdict {
+        let function = event_function_name(kind, trigger);
         let res = self
             .http
             .post(format!("{}/{function}", self.server.url()))
@@ -95,8 +99,12 @@ impl Platform for Azure {
                 "ApplicationProperties": props, "UserProperties": props, "sys": sys(trigger),
             })
         };
-        self.invoke(trigger, json!({"Data": data, "Metadata": metadata}))
-            .await
+        self.invoke(
+            TriggerKind::Queue,
+            trigger,
+            json!({"Data": data, "Metadata": metadata}),
+        )
+        .await
     }
 
     async fn deliver_storage_created(&self, bucket: &str, key: &str, content: &[u8]) -> Verdict {
@@ -110,7 +118,7 @@ impl Platform for Azure {
                 "sys": sys(bucket),
             }
         });
-        self.invoke(bucket, payload).await
+        self.invoke(TriggerKind::Storage, bucket, payload).await
     }
 
     async fn deliver_schedule(&self, name: &str) -> Verdict {
@@ -123,7 +131,7 @@ impl Platform for Azure {
             }},
             "Metadata": {"sys": sys(name)},
         });
-        self.invoke(name, payload).await
+        self.invoke(TriggerKind::Schedule, name, payload).await
     }
 
     async fn http(

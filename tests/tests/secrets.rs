@@ -342,11 +342,7 @@ async fn aws_handler_logs_no_secret() {
     captured();
     let secrets = Secrets::new("aws");
     let handler = nubes_aws::LambdaHandler::new(app(), nubes_aws::AwsConfig::default()).unwrap();
-    let path = format!(
-        "{}/../../shared/fixtures/aws/apigw-http-v2.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let template: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let template = nubes_test_support::fixtures::json("aws/apigw-http-v2.json");
     let mut replies = Vec::new();
     for (n, route) in PATHS.iter().enumerate() {
         let mut event = template.clone();

@@ -173,6 +173,14 @@ const S3_DETAIL_TYPES: [&str; 6] = [
 
 /// Scans `payload` once and names its source.
 pub(crate) fn classify(payload: &[u8]) -> Result<(Source, Probe<'_>), InvocationError> {
+    // serde reads a struct from a JSON array too (its fields in order), so a
+    // deeply nested array would be taken for an event whose `Records[0]` is
+    // not an object: say what it is instead.
+    if let Some(what) = not_an_object(payload) {
+        return Err(InvocationError::invalid_event(format!(
+            "the event is {what}, not a JSON object"
+        )));
+    }
     let mut probe: Probe<'_> = serde_json::from_slice(payload).map_err(|e| {
         InvocationError::invalid_event(format!("the event is not a JSON object: {e}"))
     })?;
@@ -189,11 +197,26 @@ pub(crate) fn classify(payload: &[u8]) -> Result<(Source, Probe<'_>), Invocation
     Ok((source, probe))
 }
 
+/// What `json` is, when it is plainly no JSON object.
+fn not_an_object(json: &[u8]) -> Option<&'static str> {
+    match json.trim_ascii_start().first() {
+        Some(b'[') => Some("a JSON array"),
+        Some(b'"') => Some("a JSON string"),
+        None => Some("empty"),
+        _ => None,
+    }
+}
+
 fn source_of(probe: &Probe<'_>) -> Result<Source, InvocationError> {
     if let Some(records) = &probe.records {
         let first = records
             .first()
             .ok_or_else(|| InvocationError::unsupported("the event has an empty `Records` list"))?;
+        if let Some(what) = not_an_object(first.get().as_bytes()) {
+            return Err(InvocationError::invalid_event(format!(
+                "`Records[0]` is {what}, not an object"
+            )));
+        }
         let record: RecordSource<'_> = serde_json::from_str(first.get()).map_err(|e| {
             InvocationError::invalid_event(format!("`Records[0]` is not an object: {e}"))
         })?;
@@ -295,6 +318,20 @@ mod tests {
             Source::HttpV2,
             "cargo-lambda's Function URL events"
         );
+    }
+
+    #[test]
+    fn a_deeply_nested_array_is_not_mistaken_for_records() {
+        let deep = |levels: usize| format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+        let err = source(&deep(200_000)).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "the event is a JSON array, not a JSON object",
+            "{}",
+            err.message()
+        );
+        let err = source(&format!(r#"{{"Records":[{}]}}"#, deep(300))).unwrap_err();
+        assert_eq!(err.message(), "`Records[0]` is a JSON array, not an object");
     }
 
     #[test]

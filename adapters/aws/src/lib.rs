@@ -13,8 +13,8 @@
 //!
 //! Anything else, and any event for an unregistered trigger, is reported to
 //! Lambda as failed (an `errorType` starting with `Nubes.`), so it is retried
-//! or dead-lettered rather than lost. [`sam_template`] generates the AWS SAM
-//! template that wires every trigger to the function.
+//! or dead-lettered rather than lost. The AWS SAM template that wires every
+//! trigger to the function is deploy-time code: `nubes-deploy` generates it.
 
 mod classify;
 mod config;
@@ -26,7 +26,6 @@ mod handler;
 mod http;
 mod invocation;
 mod logging;
-mod manifest;
 mod runtime;
 mod s3;
 mod schedule;
@@ -39,7 +38,6 @@ pub use failure::InvocationError;
 pub use handler::LambdaHandler;
 pub use invocation::Invocation;
 pub use logging::{json_subscriber, text_subscriber};
-pub use manifest::{Architecture, SamOptions, aws_cron, sam_template};
 
 use nubes_core::{App, Error};
 

@@ -221,13 +221,7 @@ mod tests {
 
     #[test]
     fn notifications_carry_their_id() {
-        let fixture = |name: &str| {
-            let path = format!(
-                "{}/../../../shared/fixtures/aws/{name}",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            std::fs::read_to_string(path).unwrap()
-        };
+        let fixture = |name: &str| nubes_test_support::fixtures::text(&format!("aws/{name}"));
         let text = fixture("s3-object-created-put.json");
         let doc: S3Notification<'_> = serde_json::from_str(&text).unwrap();
         let event = doc.records[0].to_event().unwrap();

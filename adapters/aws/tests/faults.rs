@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use nubes_aws::{AwsConfig, Invocation, LambdaHandler};
 use nubes_core::{App, BoxError, Context, QueueMessage};
+use nubes_test_support::fixtures;
 use nubes_test_support::lambda_emulator::LambdaEmulator;
 use nubes_test_support::log_file::{log_file, read_log};
 use nubes_test_support::process::Group;
-use nubes_test_support::tool::cargo_lambda_available;
 use serde_json::{Value, json};
 
 const STANDARD_QUEUE: &str = "orders";
@@ -123,12 +123,7 @@ struct Queued {
 }
 
 fn template_record() -> Value {
-    let path = format!(
-        "{}/../../../shared/fixtures/aws/sqs-batch.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let fixture: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    fixture["Records"][0].clone()
+    fixtures::json("aws/sqs-batch.json")["Records"][0].clone()
 }
 
 /// An SQS event for `batch`, built from the real fixture's record shape.
@@ -396,10 +391,8 @@ fn lambda_function_process() {
 }
 
 #[tokio::test]
+#[ignore = "needs cargo-lambda: .ci/install-aws.sh"]
 async fn one_batch_end_to_end_through_the_runtime_api_emulator() {
-    if !cargo_lambda_available() {
-        return;
-    }
     let started = Instant::now();
     let emulator = LambdaEmulator::start("faults");
     let dir = emulator.dir();

@@ -1,4 +1,4 @@
-//! Every relevant real payload in `shared/fixtures/aws/` decoded and
+//! Every relevant real payload in `fixtures/aws/` decoded and
 //! dispatched through the in-process entry point, with assertions on what the
 //! handlers saw and on the reply Lambda gets.
 
@@ -16,11 +16,7 @@ use serde_json::{Value, json};
 type Lines = Arc<Mutex<Vec<Value>>>;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/aws/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    nubes_test_support::fixtures::bytes(&format!("aws/{name}"))
 }
 
 /// Echoes each request as JSON: method, full URI, headers, body.

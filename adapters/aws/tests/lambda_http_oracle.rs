@@ -14,11 +14,7 @@ use nubes_core::App;
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/../../../shared/fixtures/aws/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap()
+    nubes_test_support::fixtures::text(&format!("aws/{name}"))
 }
 
 /// Query pairs as a sorted multiset (lambda_http's come from a hash map).

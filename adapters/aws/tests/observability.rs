@@ -25,11 +25,7 @@ const MESSAGE_TRACES: [&str; 2] = [
 ];
 
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/fixtures/aws/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+    nubes_test_support::fixtures::json(&format!("aws/{name}"))
 }
 
 /// Logs twice with a pause between, so concurrent messages interleave, and

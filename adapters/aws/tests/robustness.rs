@@ -1,5 +1,5 @@
 //! Every AWS decoder survives arbitrary input: the real payloads of
-//! `shared/fixtures/aws/` mutated thousands of times (truncated, wrong JSON
+//! `fixtures/aws/` mutated thousands of times (truncated, wrong JSON
 //! types, missing and extra fields, huge strings, invalid UTF-8 and base64,
 //! deep nesting, random bytes) and fed to `LambdaHandler::handle`, which
 //! classifies and decodes API Gateway v1/v2, ALB, Function URL, SQS, SNS, S3,

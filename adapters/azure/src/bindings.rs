@@ -1,5 +1,6 @@
-//! Binding names shared by the manifest generator and the decoders: the
-//! generated `function.json` files name their bindings this way, so the
+//! Binding names the decoders look for: the `function.json` files that
+//! `nubes-deploy` generates name their bindings this way (it keeps its own
+//! copy; its tests serve the generated functions with this adapter), so the
 //! handler knows where the trigger's value is and how it was encoded.
 
 /// The HTTP trigger's input binding (`Data.req`).

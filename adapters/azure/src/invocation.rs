@@ -81,7 +81,7 @@ async fn run(
     body: Bytes,
     envelope: Option<Result<Envelope, Error>>,
 ) -> Ended {
-    let Some(kind) = rt.function_kind(function) else {
+    let Some((kind, trigger)) = rt.function(function) else {
         let err = Error::new(
             ErrorKind::UnknownTrigger,
             format!(
@@ -103,7 +103,7 @@ async fn run(
             rt,
             Invocation {
                 kind,
-                trigger: function,
+                trigger,
                 headers,
                 inner_headers,
                 envelope: Some(&envelope),
@@ -113,9 +113,9 @@ async fn run(
         )
     };
     let decoded = match kind {
-        TriggerKind::Queue => trigger::queue(&envelope, function).map(Event::Queue),
-        TriggerKind::Storage => trigger::storage(&envelope, function).map(Event::Storage),
-        TriggerKind::Schedule => trigger::timer::decode(&envelope, function).map(Event::Schedule),
+        TriggerKind::Queue => trigger::queue(&envelope, trigger).map(Event::Queue),
+        TriggerKind::Storage => trigger::storage(&envelope, trigger).map(Event::Storage),
+        TriggerKind::Schedule => trigger::timer::decode(&envelope, trigger).map(Event::Schedule),
         _ => return http(rt, &envelope, ctx).await,
     };
     let event = match decoded {
@@ -179,6 +179,11 @@ fn function_names(rt: &Runtime) -> Vec<String> {
     let description = rt.app.describe();
     let http = description.http.then(|| rt.config.http_function.clone());
     http.into_iter()
-        .chain(description.triggers.into_iter().map(|t| t.name))
+        .chain(
+            description
+                .triggers
+                .iter()
+                .map(|t| crate::event_function_name(t.kind, &t.name)),
+        )
         .collect()
 }

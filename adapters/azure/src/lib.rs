@@ -7,7 +7,9 @@
 //! - **Events**: the host POSTs `{"Data":{…},"Metadata":{…}}` to
 //!   `/{FunctionName}`; the handler answers `{"Outputs":{…},"Logs":[…],
 //!   "ReturnValue":…}`. Each trigger of the [`App`](nubes_core::App) is one
-//!   function named after it: queue triggers accept `queueTrigger` (Storage
+//!   function, named [`event_function_name`] (`nubes-queue-orders`): one-segment
+//!   `POST /nubes-…` paths are reserved for invocations, so no app route can
+//!   be mistaken for one. Queue triggers accept `queueTrigger` (Storage
 //!   queues) and `serviceBusTrigger` payloads, storage triggers accept
 //!   `blobTrigger` and `eventGridTrigger` (Blob Storage events, Event Grid or
 //!   CloudEvents schema), schedules accept `timerTrigger`. `200` completes
@@ -17,15 +19,16 @@
 //!   in `Logs`; a malformed payload `400`, an oversize one `413`, an unknown
 //!   function `404`, always as JSON (in an app with HTTP routes, a request to
 //!   a path that is no function is the routes' to answer).
-//! - **HTTP**: with `enableProxyingHttpRequest` (what [`manifest`] generates)
+//! - **HTTP**: with `enableProxyingHttpRequest` (what `nubes-deploy` generates)
 //!   or `enableForwardingHttpRequest` the original request reaches the app's
 //!   routes unchanged. Without them the host POSTs `Data.req` to `/http` (see
 //!   [`AzureConfig::http_function`]) and the response goes back as
 //!   `Outputs.res`.
 //!
 //! Log lines emitted during an invocation are returned in `Logs` and written
-//! to stdout as JSON. [`manifest`] generates `host.json`, one
-//! `function.json` per function and `local.settings.json` from the app.
+//! to stdout as JSON. `host.json`, one `function.json` per function and
+//! `local.settings.json` are deploy-time files: `nubes-deploy` generates them
+//! from the app.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), nubes_core::Error> {
@@ -42,11 +45,11 @@ mod bindings;
 mod config;
 mod context;
 mod envelope;
+mod function_name;
 #[doc(hidden)]
 pub mod fuzzing;
 mod invocation;
 mod logs;
-pub mod manifest;
 mod reply;
 mod router;
 mod runtime;
@@ -54,5 +57,6 @@ mod server;
 mod trigger;
 
 pub use config::{AzureConfig, DEFAULT_FUNCTION_TIMEOUT, DEFAULT_HTTP_FUNCTION};
+pub use function_name::{RESERVED_PREFIX, event_function_name};
 pub use logs::{CaptureLayer, JsonLines, init as init_logging};
 pub use server::{AzureServer, run, start};

@@ -1,7 +1,9 @@
 //! Where each request to the handler goes.
 //!
-//! - `POST /{function}` for an event function (a queue, storage or schedule
-//!   trigger's name) is an invocation request.
+//! - `POST /{function}` for an event function (`nubes-queue-orders`, see
+//!   `function_name`) is an invocation request; so is any other one-segment
+//!   `POST /nubes-…` (reserved: answered as an unknown function, never
+//!   handed to the app's routes).
 //! - `POST /{http function}` (default `/http`) is an invocation request when
 //!   its body is envelope-shaped (a JSON object with `Data`: host.json without
 //!   request forwarding); otherwise it is an ordinary request for the app's
@@ -25,6 +27,7 @@ use tower::Service;
 
 use crate::context::{self, Invocation};
 use crate::envelope::Envelope;
+use crate::function_name;
 use crate::invocation;
 use crate::reply::Reply;
 use crate::runtime::SharedRuntime;
@@ -56,7 +59,8 @@ impl Service<Request<AxumBody>> for HandlerService {
     fn call(&mut self, request: Request<AxumBody>) -> Self::Future {
         let rt = self.rt.clone();
         let names_a_function = request.method() == Method::POST
-            && single_segment(request.uri().path()).is_some_and(|f| rt.function_kind(f).is_some());
+            && single_segment(request.uri().path())
+                .is_some_and(|f| function_name::is_reserved(f) || rt.function(f).is_some());
         if !names_a_function && rt.app.http_service().is_some() {
             return Either::Left(forward(&rt, request.map(Body::from)));
         }
@@ -69,9 +73,17 @@ async fn handle(rt: SharedRuntime, request: Request<AxumBody>) -> Response {
         .then(|| single_segment(request.uri().path()))
         .flatten()
         .map(str::to_owned);
-    let kind = function.as_deref().and_then(|f| rt.function_kind(f));
+    let kind = function
+        .as_deref()
+        .and_then(|f| rt.function(f))
+        .map(|(kind, _)| kind);
     match (function, kind) {
-        (Some(function), Some(kind)) if kind != TriggerKind::Http => {
+        // An event function, or a reserved name that is none of this app's
+        // (the invocation answers it as an unknown function).
+        (Some(function), kind)
+            if kind.is_some_and(|k| k != TriggerKind::Http)
+                || (kind.is_none() && function_name::is_reserved(&function)) =>
+        {
             let (parts, body) = request.into_parts();
             match read_body(body, &parts.headers, rt.config.max_invocation_bytes).await {
                 Ok(bytes) => invocation::invoke(&rt, &function, &parts.headers, bytes, None).await,

@@ -70,18 +70,14 @@ impl Runtime {
         self.http_timeout.error()
     }
 
-    /// The kind of the function named `name`: the HTTP function, or the event
-    /// trigger of that name (function name = trigger name).
-    pub(crate) fn function_kind(&self, name: &str) -> Option<TriggerKind> {
+    /// The function named `name`: its kind and the trigger it serves (the
+    /// HTTP function, or an event trigger named by
+    /// [`event_function_name`](crate::event_function_name)).
+    pub(crate) fn function<'a>(&'a self, name: &'a str) -> Option<(TriggerKind, &'a str)> {
         if self.app.http_service().is_some() && name == self.config.http_function {
-            return Some(TriggerKind::Http);
+            return Some((TriggerKind::Http, name));
         }
-        [
-            TriggerKind::Queue,
-            TriggerKind::Storage,
-            TriggerKind::Schedule,
-        ]
-        .into_iter()
-        .find(|kind| self.app.has_trigger(*kind, name))
+        crate::function_name::parse(name)
+            .filter(|(kind, trigger)| self.app.has_trigger(*kind, trigger))
     }
 }

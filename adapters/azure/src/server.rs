@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use nubes_core::raw::AppDispatch as _;
-use nubes_core::{App, CancellationToken, Error, Platform, TriggerKind};
+use nubes_core::{App, CancellationToken, Error, Platform};
 
 use crate::runtime::{Runtime, SharedRuntime};
 use crate::{AzureConfig, logs, router};
@@ -22,18 +22,11 @@ pub struct AzureServer {
 pub async fn start(app: App, config: AzureConfig) -> Result<AzureServer, Error> {
     app.validate_on(Platform::Azure)?;
     let http_function = &config.http_function;
-    if app.http_service().is_some()
-        && [
-            TriggerKind::Queue,
-            TriggerKind::Storage,
-            TriggerKind::Schedule,
-        ]
-        .into_iter()
-        .any(|kind| app.has_trigger(kind, http_function))
-    {
+    if crate::function_name::is_reserved(&http_function.to_ascii_lowercase()) {
         return Err(Error::config(format!(
-            "the trigger `{http_function}` has the name of the HTTP function; rename the \
-             trigger or set NUBES_AZURE_HTTP_FUNCTION to another function name"
+            "the HTTP function name `{http_function}` starts with `{}`, which event functions \
+             use; set NUBES_AZURE_HTTP_FUNCTION to another name",
+            crate::RESERVED_PREFIX
         )));
     }
     let bound = nubes_serve::bind(
@@ -60,14 +53,27 @@ struct Limit(SharedRuntime);
 impl nubes_serve::BodyLimit for Limit {
     fn max_body_bytes(&self, request: &http::Request<nubes_serve::Incoming>) -> u64 {
         let config = &self.0.config;
-        let invocation = request.method() == http::Method::POST
-            && crate::router::single_segment(request.uri().path())
-                .is_some_and(|name| self.0.function_kind(name).is_some());
-        if invocation {
+        if self.is_invocation(request) {
             config.max_invocation_bytes as u64
         } else {
             config.max_body_bytes as u64
         }
+    }
+
+    fn setting(&self, request: &http::Request<nubes_serve::Incoming>) -> &'static str {
+        if self.is_invocation(request) {
+            "NUBES_AZURE_MAX_INVOCATION_BYTES"
+        } else {
+            "NUBES_MAX_BODY_BYTES"
+        }
+    }
+}
+
+impl Limit {
+    fn is_invocation(&self, request: &http::Request<nubes_serve::Incoming>) -> bool {
+        request.method() == http::Method::POST
+            && crate::router::single_segment(request.uri().path())
+                .is_some_and(|name| self.0.function(name).is_some())
     }
 }
 

@@ -1,6 +1,6 @@
 //! A Functions host simulator: the adapter's server started in-process and
 //! driven over loopback HTTP with the payloads the host sends (the real
-//! fixtures in `shared/fixtures/azure/`, and envelopes shaped like them).
+//! fixtures in `fixtures/azure/`, and envelopes shaped like them).
 
 #![allow(clippy::unwrap_used)] // A test that cannot set up should fail loudly.
 
@@ -21,11 +21,7 @@ type Lines = Arc<Mutex<Vec<Value>>>;
 static SLOW_STARTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/fixtures/azure/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    nubes_test_support::fixtures::json(&format!("azure/{name}"))
 }
 
 fn app(lines: &Lines) -> App {
@@ -197,14 +193,17 @@ fn logs(reply: &Value) -> String {
 async fn queue_fixtures_reach_the_handler() {
     let host = host().await;
     let (status, reply) = host
-        .invoke("orders", &fixture("queue-trigger.request.json"))
+        .invoke("nubes-queue-orders", &fixture("queue-trigger.request.json"))
         .await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["Outputs"], json!({}));
     assert_eq!(reply["ReturnValue"], Value::Null);
     assert!(logs(&reply).contains("order received"), "{reply}");
     let (status, reply) = host
-        .invoke("orders", &fixture("service-bus-trigger.request.json"))
+        .invoke(
+            "nubes-queue-orders",
+            &fixture("service-bus-trigger.request.json"),
+        )
         .await;
     assert_eq!(status, 200, "{reply}");
     let lines = host.lines();
@@ -224,7 +223,7 @@ async fn binary_messages_attempts_and_properties() {
     let host = host().await;
     let (status, _) = host
         .invoke(
-            "orders",
+            "nubes-queue-orders",
             &json!({"Data": {"messageBase64": "AP8="}, "Metadata": {
                 "MessageId": "\"m-7\"", "DeliveryCount": "3",
                 "UserProperties": {"tenant": "acme"}}}),
@@ -243,23 +242,23 @@ async fn failures_retry_permanent_acks_and_panics_are_isolated() {
     let host = host().await;
     let queue = |body: &str| queue(body, "m");
 
-    let (status, reply) = host.invoke("orders", &queue("fail")).await;
+    let (status, reply) = host.invoke("nubes-queue-orders", &queue("fail")).await;
     assert_eq!(status, 500, "{reply}");
     assert!(logs(&reply).contains("asked to fail"), "{reply}");
     assert_eq!(reply["error"]["kind"], "handler");
 
-    let (status, reply) = host.invoke("orders", &queue("panic")).await;
+    let (status, reply) = host.invoke("nubes-queue-orders", &queue("panic")).await;
     assert_eq!(status, 500, "{reply}");
     assert!(logs(&reply).contains("asked to panic"), "{reply}");
 
-    let (status, reply) = host.invoke("orders", &queue("permanent")).await;
+    let (status, reply) = host.invoke("nubes-queue-orders", &queue("permanent")).await;
     assert_eq!(status, 200, "{reply}");
     assert!(
         logs(&reply).contains("asked to fail permanently"),
         "{reply}"
     );
 
-    let (status, _) = host.invoke("orders", &queue("after")).await;
+    let (status, _) = host.invoke("nubes-queue-orders", &queue("after")).await;
     assert_eq!(status, 200);
     let res = host
         .http
@@ -281,13 +280,13 @@ async fn storage_fixtures_in_every_shape() {
         let event = fixture(name)[0].clone();
         let payload =
             json!({"Data": {"event": event}, "Metadata": {"sys": {"MethodName": "uploads"}}});
-        let (status, reply) = host.invoke("uploads", &payload).await;
+        let (status, reply) = host.invoke("nubes-storage-uploads", &payload).await;
         assert_eq!(status, 200, "{name}: {reply}");
     }
     let blob = json!({"Data": {"blobBase64": "MTIzNDU="}, "Metadata": {
         "Uri": "https://acct.blob.core.windows.net/uploads/docs/report%201.txt",
         "Properties": {"ContentLength": 5}, "name": "docs/report 1.txt"}});
-    assert_eq!(host.invoke("uploads", &blob).await.0, 200);
+    assert_eq!(host.invoke("nubes-storage-uploads", &blob).await.0, 200);
     let expected_eg = json!({"kind":"storage","trigger":"uploads","action":"created",
         "bucket":"test-container","key":"new-file.txt","size":524288});
     assert_eq!(
@@ -304,7 +303,7 @@ async fn storage_fixtures_in_every_shape() {
         "event-grid-trigger.eventgrid-schema.request.json",
         "event-grid-trigger.cloudevents-schema.request.json",
     ] {
-        let (status, reply) = host.invoke("uploads", &fixture(name)).await;
+        let (status, reply) = host.invoke("nubes-storage-uploads", &fixture(name)).await;
         assert_eq!(status, 400, "{name}: {reply}");
         assert!(
             reply["error"]["message"]
@@ -320,7 +319,10 @@ async fn storage_fixtures_in_every_shape() {
 async fn timer_fixture() {
     let host = host().await;
     let (status, reply) = host
-        .invoke("nightly", &fixture("timer-trigger.request.json"))
+        .invoke(
+            "nubes-schedule-nightly",
+            &fixture("timer-trigger.request.json"),
+        )
         .await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(
@@ -414,7 +416,12 @@ async fn forwarded_requests_reach_the_routes_unchanged() {
         json!({"id": "fwd-1", "trace": "0af7651916cd43dd8448eb211c80319c", "provider": "azure"})
     );
     // Event function paths only take POSTed invocations.
-    let res = host.http.get(host.url("/orders")).send().await.unwrap();
+    let res = host
+        .http
+        .get(host.url("/nubes-queue-orders"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
 }
 
@@ -429,30 +436,35 @@ async fn malformed_and_unknown_invocations_are_clear_json_errors() {
     .await;
     let cases: [(&str, &[u8], u16, &str); 9] = [
         (
-            "orders",
+            "nubes-queue-orders",
             br#"{"Data":{"messageBase64":"not base64!"}}"#,
             400,
             "invalid_event",
         ),
-        ("orders", b"not json", 400, "invalid_event"),
-        ("orders", b"", 400, "invalid_event"),
-        ("orders", b"[1,2]", 400, "invalid_event"),
-        ("orders", br#"{"Data":5}"#, 400, "invalid_event"),
-        ("orders", br#"{"Data":{}}"#, 400, "invalid_event"),
+        ("nubes-queue-orders", b"not json", 400, "invalid_event"),
+        ("nubes-queue-orders", b"", 400, "invalid_event"),
+        ("nubes-queue-orders", b"[1,2]", 400, "invalid_event"),
+        ("nubes-queue-orders", br#"{"Data":5}"#, 400, "invalid_event"),
         (
-            "orders",
+            "nubes-queue-orders",
+            br#"{"Data":{}}"#,
+            400,
+            "invalid_event",
+        ),
+        (
+            "nubes-queue-orders",
             br#"{"Data":{"messageBase64":null}}"#,
             400,
             "invalid_event",
         ),
         (
-            "nightly",
+            "nubes-schedule-nightly",
             br#"{"Data":{"timer":"x"}}"#,
             400,
             "invalid_event",
         ),
         (
-            "uploads",
+            "nubes-storage-uploads",
             br#"{"Data":{"blobBase64":"x"},"Metadata":{}}"#,
             400,
             "invalid_event",
@@ -474,7 +486,9 @@ async fn malformed_and_unknown_invocations_are_clear_json_errors() {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
-    let (status, reply) = host.invoke_raw("orders", vec![b' '; 5000]).await;
+    let (status, reply) = host
+        .invoke_raw("nubes-queue-orders", vec![b' '; 5000])
+        .await;
     assert_eq!(status, 413, "{reply}");
     assert!(host.lines().is_empty(), "no handler ran");
     // Still serving (on a new connection: the oversize request's was closed
@@ -513,7 +527,7 @@ async fn slow_handlers_fail_before_the_host_gives_up() {
         c
     })
     .await;
-    let (status, reply) = host.invoke("orders", &queue("slow", "s")).await;
+    let (status, reply) = host.invoke("nubes-queue-orders", &queue("slow", "s")).await;
     assert_eq!(status, 500, "{reply}");
     assert!(
         logs(&reply).contains("did not finish within 100 ms"),
@@ -526,7 +540,7 @@ async fn concurrent_invocations_keep_their_own_logs() {
     let host = host().await;
     let mut calls = tokio::task::JoinSet::new();
     for i in 0..8 {
-        let (client, url) = (host.http.clone(), host.url("/orders"));
+        let (client, url) = (host.http.clone(), host.url("/nubes-queue-orders"));
         calls.spawn(async move {
             let res = client
                 .post(url)
@@ -567,15 +581,15 @@ async fn shutdown_is_graceful() {
 async fn mutated_fixtures_never_panic() {
     let host = host().await;
     let fixtures = [
-        ("orders", "queue-trigger.request.json"),
-        ("orders", "service-bus-trigger.request.json"),
-        ("nightly", "timer-trigger.request.json"),
+        ("nubes-queue-orders", "queue-trigger.request.json"),
+        ("nubes-queue-orders", "service-bus-trigger.request.json"),
+        ("nubes-schedule-nightly", "timer-trigger.request.json"),
         (
-            "uploads",
+            "nubes-storage-uploads",
             "event-grid-trigger.eventgrid-schema.request.json",
         ),
         (
-            "uploads",
+            "nubes-storage-uploads",
             "event-grid-trigger.cloudevents-schema.request.json",
         ),
         ("http", "http-trigger-order.request.json"),

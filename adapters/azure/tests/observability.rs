@@ -77,7 +77,7 @@ async fn trace_ids_on_every_line_and_one_metrics_entry() {
     let invoke =
         |id: &'static str, header: Option<&'static str>, metadata: Option<&'static str>| {
             let mut request = http
-                .post(format!("{}/orders", server.url()))
+                .post(format!("{}/nubes-queue-orders", server.url()))
                 .header("content-type", "application/json")
                 .header("x-azure-functions-invocationid", format!("inv-{id}"));
             if let Some(trace) = header {
@@ -117,7 +117,7 @@ async fn trace_ids_on_every_line_and_one_metrics_entry() {
     assert_eq!(res.status(), 200);
     // A refusal, logged outside any handler, still names the host's invocation.
     let res = http
-        .post(format!("{}/orders", server.url()))
+        .post(format!("{}/nubes-queue-orders", server.url()))
         .header("content-type", "application/json")
         .header("x-azure-functions-invocationid", "inv-refused")
         .body(r#"{"Data":{},"Metadata":{}}"#)

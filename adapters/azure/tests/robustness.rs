@@ -1,5 +1,5 @@
 //! Every Azure decoder survives arbitrary input: the real custom-handler
-//! invocation payloads of `shared/fixtures/azure/` (HTTP binding, Storage
+//! invocation payloads of `fixtures/azure/` (HTTP binding, Storage
 //! queue, Service Bus, blob, Event Grid in both schemas, timer) mutated
 //! thousands of times and POSTed through the handler's router in-process.
 //!
@@ -56,24 +56,24 @@ fn invocations(family: &str) -> Vec<Invocation> {
     };
     match family {
         "queue" => vec![
-            i("orders", fixture("queue-trigger.request.json"), true),
-            i("orders", fixture("service-bus-trigger.request.json"), true),
+            i("nubes-queue-orders", fixture("queue-trigger.request.json"), true),
+            i("nubes-queue-orders", fixture("service-bus-trigger.request.json"), true),
             // A binary queue binding: the host sends base64 (shape from queue_storage.rs).
             i(
-                "orders",
+                "nubes-queue-orders",
                 br#"{"Data":{"messageBase64":"AP8="},"Metadata":{"DequeueCount":"3","Id":"m-1"}}"#.to_vec(),
                 true,
             ),
         ],
         "storage" => vec![
-            i("uploads", wrapped_event("eventgrid-blobcreated.eventgrid-schema.json"), true),
-            i("uploads", wrapped_event("eventgrid-blobcreated.cloudevents-schema.json"), true),
+            i("nubes-storage-uploads", wrapped_event("eventgrid-blobcreated.eventgrid-schema.json"), true),
+            i("nubes-storage-uploads", wrapped_event("eventgrid-blobcreated.cloudevents-schema.json"), true),
             // Event Grid events that are not Blob Storage events: refused.
-            i("uploads", fixture("event-grid-trigger.eventgrid-schema.request.json"), false),
-            i("uploads", fixture("event-grid-trigger.cloudevents-schema.request.json"), false),
+            i("nubes-storage-uploads", fixture("event-grid-trigger.eventgrid-schema.request.json"), false),
+            i("nubes-storage-uploads", fixture("event-grid-trigger.cloudevents-schema.request.json"), false),
             // The blob trigger's shape (tests/host.rs; no recorded host payload exists).
             i(
-                "uploads",
+                "nubes-storage-uploads",
                 serde_json::to_vec(&json!({"Data": {"blobBase64": "MTIzNDU="}, "Metadata": {
                     "Uri": "https://acct.blob.core.windows.net/uploads/docs/report%201.txt",
                     "Properties": {"ContentLength": 5, "ETag": "\"0x8D\"", "ContentType": "text/plain",
@@ -83,7 +83,7 @@ fn invocations(family: &str) -> Vec<Invocation> {
                 true,
             ),
         ],
-        "timer" => vec![i("nightly", fixture("timer-trigger.request.json"), true)],
+        "timer" => vec![i("nubes-schedule-nightly", fixture("timer-trigger.request.json"), true)],
         _ => vec![
             i("http", fixture("http-trigger-order.request.json"), true),
             i("http", fixture("http-trigger-with-identities.request.json"), true),
@@ -335,7 +335,12 @@ fn known_hard_inputs() {
         b"{\"Data\":{\"a\":1,\"b\":2}}",
         deep.as_bytes(),
     ] {
-        for function in ["orders", "uploads", "nightly", "http"] {
+        for function in [
+            "nubes-queue-orders",
+            "nubes-storage-uploads",
+            "nubes-schedule-nightly",
+            "http",
+        ] {
             check(&h, function, body.to_vec())
                 .unwrap_or_else(|e| panic!("{function} {}: {e}", String::from_utf8_lossy(body)));
         }

@@ -4,7 +4,7 @@
 //!
 //! - The app's own routes are served unchanged.
 //! - Events arrive on `POST /_nubes/queues/{name}`, `/_nubes/storage/{name}`
-//!   and `/_nubes/schedules/{name}` (where the generated [`manifest`] points
+//!   and `/_nubes/schedules/{name}` (where the `triggers.sh` of `nubes-deploy` points
 //!   Pub/Sub push subscriptions, Eventarc triggers and Cloud Scheduler jobs),
 //!   and on `/` when the request plainly is an event and the app does not
 //!   serve `/` itself. Understood: CloudEvents 1.0 (binary and structured;
@@ -53,7 +53,6 @@ mod jwks;
 #[cfg(feature = "push-auth")]
 mod jwt;
 mod logging;
-pub mod manifest;
 mod metadata;
 mod observability;
 #[cfg(feature = "pubsub-pull")]

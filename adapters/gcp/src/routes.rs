@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Body as AxumBody;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{any, post};
@@ -60,26 +61,44 @@ async fn cut_off(
 
 async fn queue(
     State(rt): State<SharedRuntime>,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
     request: Request<AxumBody>,
 ) -> Response {
-    on_reserved_path(rt, TriggerKind::Queue, name, request).await
+    match name {
+        Ok(Path(name)) => on_reserved_path(rt, TriggerKind::Queue, name, request).await,
+        Err(rejection) => unreadable_name(&rejection),
+    }
 }
 
 async fn storage(
     State(rt): State<SharedRuntime>,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
     request: Request<AxumBody>,
 ) -> Response {
-    on_reserved_path(rt, TriggerKind::Storage, name, request).await
+    match name {
+        Ok(Path(name)) => on_reserved_path(rt, TriggerKind::Storage, name, request).await,
+        Err(rejection) => unreadable_name(&rejection),
+    }
 }
 
 async fn schedule(
     State(rt): State<SharedRuntime>,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
     request: Request<AxumBody>,
 ) -> Response {
-    on_reserved_path(rt, TriggerKind::Schedule, name, request).await
+    match name {
+        Ok(Path(name)) => on_reserved_path(rt, TriggerKind::Schedule, name, request).await,
+        Err(rejection) => unreadable_name(&rejection),
+    }
+}
+
+/// A trigger name axum cannot decode (a percent-escape that is not UTF-8,
+/// `%FF`): the JSON `400` of every other malformed delivery, not axum's text.
+fn unreadable_name(rejection: &PathRejection) -> Response {
+    reply::bad_event(&Error::invalid_event(format!(
+        "the trigger name in the path is unreadable: {}",
+        rejection.body_text()
+    )))
 }
 
 /// A delivery on the path the generated trigger config points at: the path

@@ -19,11 +19,7 @@ async fn outlive(ctx: Context) -> Result<(), BoxError> {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/gcp/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    nubes_test_support::fixtures::bytes(&format!("gcp/{name}"))
 }
 
 #[tokio::test]
@@ -64,8 +60,11 @@ async fn late_event_handlers_are_cancelled_and_their_deliveries_fail() {
             message.contains("NUBES_GCP_REQUEST_TIMEOUT_MS"),
             "{path}: {body}"
         );
+        // Not before the deadline's margin (the server's timer cannot fire early);
+        // the upper bound is generous, as the client's clock also counts a busy
+        // machine's delays, and far below the handler's 10 s.
         assert!(
-            took >= TIMEOUT - Duration::from_millis(100) && took < TIMEOUT,
+            took >= TIMEOUT - Duration::from_millis(100) && took < TIMEOUT + Duration::from_secs(2),
             "{path}: {took:?}"
         );
         eprintln!("gcp {path}: failed after {took:?} with a {TIMEOUT:?} timeout");

@@ -1,4 +1,4 @@
-//! Every payload in `shared/fixtures/gcp/` through the running server, on its
+//! Every payload in `fixtures/gcp/` through the running server, on its
 //! reserved path and on `/`, with the neutral fields the handler saw.
 
 #![allow(clippy::unwrap_used)]
@@ -202,12 +202,7 @@ async fn every_fixture_reaches_its_handler_on_its_path_and_on_root() {
         check(case, &seen.take(), "/");
     }
     // Every fixture file is covered (headers files ride along with bodies).
-    let dir = format!(
-        "{}/../../../shared/fixtures/gcp",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
+    for name in nubes_test_support::fixtures::names("gcp") {
         if name.ends_with(".headers.json") {
             continue;
         }

@@ -19,6 +19,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{fixture, loopback, serve};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use nubes_gcp::PushAuthConfig;
+use nubes_test_support::tool::require_tool;
 use serde_json::{Value, json};
 
 const AUDIENCE: &str = "https://orders-abc123-ew.a.run.app";
@@ -65,14 +66,24 @@ impl Key {
     }
 }
 
-/// Two keys per test binary (generation is the slow part).
-fn keys() -> Option<&'static (Key, Key)> {
-    static KEYS: OnceLock<Option<(Key, Key)>> = OnceLock::new();
-    KEYS.get_or_init(|| Some((generate()?, generate()?)))
-        .as_ref()
+/// Two keys per test binary (generation is the slow part), made with the
+/// `openssl` CLI: the tests that use them are
+/// `#[ignore = "needs openssl: .ci/install-gcp.sh"]`.
+///
+/// Panics (saying how to install it) when `openssl` is missing.
+fn keys() -> &'static (Key, Key) {
+    static KEYS: OnceLock<(Key, Key)> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        require_tool(
+            "openssl",
+            &["version"],
+            "run .ci/install-gcp.sh (apt-get install openssl)",
+        );
+        (generate(), generate())
+    })
 }
 
-fn generate() -> Option<Key> {
+fn generate() -> Key {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("key.pem");
     let status = Command::new("openssl")
@@ -86,7 +97,7 @@ fn generate() -> Option<Key> {
         ])
         .arg(&path)
         .output()
-        .ok()?;
+        .unwrap();
     assert!(status.status.success(), "openssl genpkey failed");
     let out = Command::new("openssl")
         .args(["rsa", "-noout", "-modulus", "-in"])
@@ -99,23 +110,10 @@ fn generate() -> Option<Key> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
         .collect();
-    Some(Key {
+    Key {
         pem: std::fs::read(&path).unwrap(),
         n: URL_SAFE_NO_PAD.encode(bytes),
-    })
-}
-
-/// `None` (after a visible SKIP line) when `openssl` is missing outside CI.
-fn keys_or_skip() -> Option<&'static (Key, Key)> {
-    let keys = keys();
-    if keys.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the OIDC tests need the `openssl` CLI to generate keys"
-        );
-        println!("SKIP: `openssl` not found; OIDC tests not run");
     }
-    keys
 }
 
 /// A JWKS endpoint on loopback whose key set can change, counting fetches.
@@ -186,8 +184,9 @@ async fn push(base: &str, authorization: Option<String>) -> reqwest::Response {
 }
 
 #[tokio::test]
+#[ignore = "needs openssl: .ci/install-gcp.sh"]
 async fn valid_tokens_are_accepted_and_keys_are_fetched_once() {
-    let Some((a, _)) = keys_or_skip() else { return };
+    let (a, _) = keys();
     let jwks = jwks(json!({"keys": [a.jwk("k1")]})).await;
     let (server, seen) = serve(auth_config(&jwks.url)).await;
     let token = a.sign("k1", &claims(AUDIENCE, PUSHER, 3600));
@@ -210,8 +209,9 @@ async fn valid_tokens_are_accepted_and_keys_are_fetched_once() {
 }
 
 #[tokio::test]
+#[ignore = "needs openssl: .ci/install-gcp.sh"]
 async fn bad_tokens_are_refused_before_the_handler() {
-    let Some((a, b)) = keys_or_skip() else { return };
+    let (a, b) = keys();
     let jwks = jwks(json!({"keys": [a.jwk("k1")]})).await;
     let (server, seen) = serve(auth_config(&jwks.url)).await;
     let good = claims(AUDIENCE, PUSHER, 3600);
@@ -295,8 +295,9 @@ async fn bad_tokens_are_refused_before_the_handler() {
 }
 
 #[tokio::test]
+#[ignore = "needs openssl: .ci/install-gcp.sh"]
 async fn a_rotated_key_is_fetched_when_first_seen() {
-    let Some((a, b)) = keys_or_skip() else { return };
+    let (a, b) = keys();
     let jwks = jwks(json!({"keys": [a.jwk("k1")]})).await;
     let (server, seen) = serve(auth_config(&jwks.url)).await;
     let res = push(
@@ -325,8 +326,9 @@ async fn a_rotated_key_is_fetched_when_first_seen() {
 }
 
 #[tokio::test]
+#[ignore = "needs openssl: .ci/install-gcp.sh"]
 async fn an_unreachable_key_set_is_a_503() {
-    let Some((a, _)) = keys_or_skip() else { return };
+    let (a, _) = keys();
     // A port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -528,8 +530,9 @@ fn now() -> i64 {
 /// within the 30 s leeway, an audience list, the issuer without scheme) are
 /// accepted.
 #[tokio::test]
+#[ignore = "needs openssl: .ci/install-gcp.sh"]
 async fn tokens_within_the_rules_are_accepted() {
-    let Some((a, _)) = keys_or_skip() else { return };
+    let (a, _) = keys();
     let jwks = jwks(json!({"keys": [a.jwk("k1")]})).await;
     let (server, seen) = serve(auth_config(&jwks.url)).await;
     let good = claims(AUDIENCE, PUSHER, 3600);
@@ -609,8 +612,9 @@ fn counting_app(calls: &Arc<AtomicUsize>) -> nubes_core::App {
 }
 
 #[tokio::test]
+#[ignore = "needs openssl: .ci/install-gcp.sh"]
 async fn forged_deliveries_never_reach_a_handler_on_any_event_path() {
-    let Some((a, b)) = keys_or_skip() else { return };
+    let (a, b) = keys();
     let jwks = jwks(json!({"keys": [a.jwk("k1")]})).await;
     let calls = Arc::new(AtomicUsize::new(0));
     let server = nubes_gcp::start(counting_app(&calls), auth_config(&jwks.url))

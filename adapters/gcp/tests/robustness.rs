@@ -1,5 +1,5 @@
 //! Every GCP decoder survives arbitrary input: the real payloads of
-//! `shared/fixtures/gcp/` (CloudEvents binary and structured, Pub/Sub push
+//! `fixtures/gcp/` (CloudEvents binary and structured, Pub/Sub push
 //! envelopes, unwrapped pushes, legacy events, Cloud Scheduler calls) mutated
 //! thousands of times — body and headers — and sent through the server's
 //! router in-process, on their reserved path and on `/`.

@@ -4,10 +4,14 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{loopback, serve};
+use nubes_test_support::wait;
 use serde_json::json;
+
+/// Bound on waits for something that takes milliseconds on an idle machine.
+const BOUND: Duration = Duration::from_secs(10);
 
 fn push(body: &str) -> serde_json::Value {
     use base64::Engine as _;
@@ -17,34 +21,39 @@ fn push(body: &str) -> serde_json::Value {
     })
 }
 
+/// A request and an event that do not finish until released are in flight
+/// while twenty others are served: were they blocking, the others would
+/// time out instead of answering.
 #[tokio::test]
 async fn a_slow_handler_does_not_block_other_requests() {
     let (server, seen) = serve(loopback()).await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder().timeout(BOUND).build().unwrap();
     let base = server.url();
-    let slow_http = tokio::spawn({
+    let held_http = tokio::spawn({
         let (http, base) = (http.clone(), base.clone());
         async move {
-            http.get(format!("{base}/slow"))
+            http.get(format!("{base}/held"))
                 .send()
                 .await
                 .unwrap()
                 .status()
         }
     });
-    let slow_event = tokio::spawn({
+    let held_event = tokio::spawn({
         let (http, base) = (http.clone(), base.clone());
         async move {
             http.post(format!("{base}/_nubes/queues/orders"))
-                .json(&push("slow"))
+                .json(&push("held"))
                 .send()
                 .await
                 .unwrap()
                 .status()
         }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let started = Instant::now();
+    wait::until("both held handlers running", BOUND, || {
+        seen.http_started() == 1 && seen.all().len() == 1
+    })
+    .await;
     for i in 0..10 {
         let res = http.get(format!("{base}/hello")).send().await.unwrap();
         assert_eq!(res.status(), 200);
@@ -56,38 +65,46 @@ async fn a_slow_handler_does_not_block_other_requests() {
             .unwrap();
         assert_eq!(res.status(), 204);
     }
-    let fast = started.elapsed();
     assert!(
-        fast < Duration::from_millis(800),
-        "fast requests took {fast:?}"
+        !held_http.is_finished() && !held_event.is_finished(),
+        "the held ones were still running"
     );
-    assert!(
-        !slow_http.is_finished() || !slow_event.is_finished(),
-        "the slow ones were still running"
-    );
-    assert_eq!(slow_http.await.unwrap(), 200);
-    assert_eq!(slow_event.await.unwrap(), 204);
+    seen.release();
+    assert_eq!(held_http.await.unwrap(), 200);
+    assert_eq!(held_event.await.unwrap(), 204);
     assert_eq!(seen.all().len(), 11);
     server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
 async fn shutdown_finishes_in_flight_requests_then_stops() {
-    let (server, _seen) = serve(loopback()).await;
+    let (server, seen) = serve(loopback()).await;
     let base = server.url();
     let in_flight = tokio::spawn({
         let base = base.clone();
         async move {
-            let res = reqwest::get(format!("{base}/slow")).await.unwrap();
+            let res = reqwest::get(format!("{base}/held")).await.unwrap();
             (res.status(), res.text().await.unwrap())
         }
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let started = Instant::now();
-    server.shutdown().await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(5));
+    wait::until("the held request running", BOUND, || {
+        seen.http_started() == 1
+    })
+    .await;
+    let shutdown = server.shutdown();
+    tokio::pin!(shutdown);
+    // Shutdown has begun and waits for the request in flight, which waits
+    // for the release (a bounded look: it must not end by itself).
+    let early = tokio::time::timeout(Duration::from_millis(300), &mut shutdown).await;
+    assert!(early.is_err(), "shutdown ended with a request in flight");
+    assert!(!in_flight.is_finished());
+    seen.release();
+    tokio::time::timeout(BOUND, shutdown)
+        .await
+        .expect("shutdown ends once the request is done")
+        .unwrap();
     let (status, text) = in_flight.await.unwrap();
-    assert_eq!((status.as_u16(), text.as_str()), (200, "slow"));
+    assert_eq!((status.as_u16(), text.as_str()), (200, "held"));
     assert!(
         reqwest::Client::new()
             .get(format!("{base}/hello"))
@@ -103,18 +120,20 @@ async fn shutdown_finishes_in_flight_requests_then_stops() {
 async fn work_past_the_grace_period_is_cut_off() {
     let mut config = loopback();
     config.shutdown_grace = Duration::from_millis(200);
-    let (server, _seen) = serve(config).await;
+    let (server, seen) = serve(config).await;
     let base = server.url();
-    let in_flight = tokio::spawn(async move { reqwest::get(format!("{base}/slow")).await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let started = Instant::now();
-    server.shutdown().await.unwrap();
-    assert!(
-        started.elapsed() < Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
-    );
-    // The cut-off request gets no success (the platform would redeliver).
+    // Held until released, which never happens: only the grace period ends it.
+    let in_flight = tokio::spawn(async move { reqwest::get(format!("{base}/held")).await });
+    wait::until("the held request running", BOUND, || {
+        seen.http_started() == 1
+    })
+    .await;
+    tokio::time::timeout(BOUND, server.shutdown())
+        .await
+        .expect("shutdown ends after the grace period")
+        .unwrap();
+    // The cut-off request, which had reached its handler, gets no success
+    // (the platform would redeliver).
     assert!(
         in_flight
             .await
@@ -129,18 +148,14 @@ async fn a_handler_past_the_request_timeout_fails_cleanly() {
     let mut config = loopback();
     config.request_timeout = Duration::from_millis(300);
     let (server, seen) = serve(config).await;
-    let started = Instant::now();
+    // A handler that never finishes by itself: only the timeout answers.
     let res = reqwest::Client::new()
         .post(format!("{}/_nubes/queues/orders", server.url()))
-        .json(&push("slow"))
+        .json(&push("held"))
+        .timeout(BOUND)
         .send()
         .await
         .unwrap();
-    assert!(
-        started.elapsed() < Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
-    );
     assert_eq!(res.status(), 500, "redelivered");
     let body: serde_json::Value = res.json().await.unwrap();
     assert!(
@@ -152,6 +167,23 @@ async fn a_handler_past_the_request_timeout_fails_cleanly() {
     // The handler saw the deadline.
     let remaining = seen.all()[0]["ctx"]["remaining_ms"].as_u64().unwrap();
     assert!(remaining > 0 && remaining <= 300, "{remaining}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_undecodable_trigger_name_is_a_json_400() {
+    let (server, _seen) = serve(loopback()).await;
+    for kind in ["queues", "storage", "schedules"] {
+        let res = reqwest::Client::new()
+            .post(format!("{}/_nubes/{kind}/%FF", server.url()))
+            .json(&push("x"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{kind}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["kind"], "invalid_event", "{kind}: {body}");
+    }
     server.shutdown().await.unwrap();
 }
 

@@ -49,6 +49,11 @@ pub struct LocalConfig {
     /// Whether changes made to the storage folder by other programs fire events
     /// (`NUBES_LOCAL_WATCH`, default true).
     pub watch_storage: bool,
+    /// Host names, besides `localhost` and the bound addresses, under which
+    /// `/_nubes/` answers (`NUBES_ALLOWED_HOSTS`, comma-separated, empty by
+    /// default; `.example.test` allows that domain and its subdomains, `*`
+    /// any host). Other hosts are refused to stop DNS-rebinding pages.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for LocalConfig {
@@ -66,6 +71,7 @@ impl Default for LocalConfig {
             shutdown_grace: Duration::from_secs(10),
             run_schedules: true,
             watch_storage: true,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -117,6 +123,10 @@ impl LocalConfig {
             shutdown_grace: server.shutdown_grace,
             run_schedules: read_flag(&lookup, "NUBES_LOCAL_SCHEDULES", d.run_schedules)?,
             watch_storage: read_flag(&lookup, "NUBES_LOCAL_WATCH", d.watch_storage)?,
+            allowed_hosts: match lookup("NUBES_ALLOWED_HOSTS") {
+                Some(list) => crate::allowed_hosts::parse(&list)?,
+                None => d.allowed_hosts,
+            },
         })
     }
 }
@@ -155,8 +165,10 @@ mod tests {
             ("NUBES_LOCAL_TIMEOUT_MS", "1500"),
             ("NUBES_HEADER_READ_TIMEOUT_MS", "0"),
             ("NUBES_BODY_READ_TIMEOUT_MS", "250"),
+            ("NUBES_ALLOWED_HOSTS", "myapp.test, .tunnel.example"),
         ])
         .unwrap();
+        assert_eq!(c.allowed_hosts, ["myapp.test", ".tunnel.example"]);
         assert_eq!(c.timeout, Duration::from_millis(1500));
         assert!(c.header_read_timeout.is_zero());
         assert_eq!(c.body_read_timeout, Duration::from_millis(250));
@@ -187,5 +199,6 @@ mod tests {
         assert!(err.to_string().contains("PORT=`eighty`"), "{err}");
         assert!(from(&[("NUBES_LOCAL_MAX_ATTEMPTS", "0")]).is_err());
         assert!(from(&[("NUBES_HOST", "my host")]).is_err());
+        assert!(from(&[("NUBES_ALLOWED_HOSTS", "http://myapp.test")]).is_err());
     }
 }

@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 
 use crate::dead_letters::DeadLetter;
 use crate::runtime::SharedRuntime;
-use crate::spool::SpoolRecord;
+use crate::spool::{SpoolRecord, Spooled, Staged};
 
 /// A neutral event waiting for delivery.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -75,24 +75,45 @@ pub(crate) struct Delivery {
     pub(crate) event: LocalEvent,
     /// Attempts already made (non-zero when resumed from the spool).
     attempts_done: u32,
+    /// The name of its spool file: its id, unless resumed from a file named
+    /// otherwise.
+    spool_key: String,
+    /// The object change of a storage event made through the runner.
+    staged: Option<Staged>,
     fate: Option<oneshot::Sender<Fate>>,
 }
 
 impl Delivery {
     pub(crate) fn new(trigger: impl Into<String>, event: LocalEvent) -> Self {
+        let id = uuid::Uuid::new_v4().to_string();
         Delivery {
             trigger: trigger.into(),
-            id: uuid::Uuid::new_v4().to_string(),
+            spool_key: id.clone(),
+            id,
             trace: TraceContext::new_root(),
             event,
             attempts_done: 0,
+            staged: None,
             fate: None,
         }
     }
 
+    /// The event of the object change `staged`.
+    pub(crate) fn with_staged(mut self, staged: Staged) -> Self {
+        self.staged = Some(staged);
+        self
+    }
+
+    /// The key of its spool record.
+    pub(crate) fn spool_key(&self) -> &str {
+        &self.spool_key
+    }
+
     /// A delivery resumed from the spool after a restart.
-    pub(crate) fn resumed(record: SpoolRecord) -> Self {
+    pub(crate) fn resumed(Spooled { key, record }: Spooled) -> Self {
         Delivery {
+            spool_key: key,
+            staged: record.staged,
             trace: record
                 .traceparent
                 .as_deref()
@@ -113,6 +134,7 @@ impl Delivery {
             traceparent: self.trace.traceparent(),
             event: self.event.clone(),
             attempts_done,
+            staged: self.staged.clone(),
         }
     }
 }
@@ -120,8 +142,35 @@ impl Delivery {
 /// Stores `delivery` in the spool, then starts delivering it in the
 /// background. Fails (and delivers nothing) when it cannot be stored: an event
 /// is accepted only once it cannot be lost.
-pub(crate) fn spawn(rt: &SharedRuntime, mut delivery: Delivery) -> Result<(), nubes_core::Error> {
-    rt.spool.save(&delivery.record(delivery.attempts_done))?;
+pub(crate) fn spawn(rt: &SharedRuntime, delivery: Delivery) -> Result<(), nubes_core::Error> {
+    spawn_after(rt, delivery, || Ok(()))
+}
+
+/// [`spawn`] for an event that reports `change` (a storage write or delete):
+/// the event is spooled first, then the change is made, then the event
+/// delivered, so that a change is never made without its event being safe.
+/// When `change` fails, the event is withdrawn from the spool and the error
+/// returned (a staged change that a crash interrupts is settled at the next
+/// start, see `storage_routes::settle`).
+pub(crate) fn spawn_after(
+    rt: &SharedRuntime,
+    delivery: Delivery,
+    change: impl FnOnce() -> Result<(), nubes_core::Error>,
+) -> Result<(), nubes_core::Error> {
+    rt.spool.save(
+        &delivery.spool_key,
+        &delivery.record(delivery.attempts_done),
+    )?;
+    if let Err(e) = change() {
+        rt.spool.remove(&delivery.spool_key);
+        return Err(e);
+    }
+    start(rt, delivery);
+    Ok(())
+}
+
+/// Delivers an event already in the spool, in the background.
+pub(crate) fn start(rt: &SharedRuntime, mut delivery: Delivery) {
     let rt2 = rt.clone();
     let notify = delivery.fate.take();
     rt.deliveries.spawn(async move {
@@ -130,22 +179,22 @@ pub(crate) fn spawn(rt: &SharedRuntime, mut delivery: Delivery) -> Result<(), nu
             let _ = tx.send(fate);
         }
     });
-    Ok(())
 }
 
 /// Starts delivering `delivery`; with `wait`, resolves to its fate once known.
-pub(crate) async fn submit(
+async fn submit(
     rt: &SharedRuntime,
     mut delivery: Delivery,
     wait: bool,
+    change: impl FnOnce() -> Result<(), nubes_core::Error>,
 ) -> Result<Option<Fate>, nubes_core::Error> {
     if !wait {
-        spawn(rt, delivery)?;
+        spawn_after(rt, delivery, change)?;
         return Ok(None);
     }
     let (tx, rx) = oneshot::channel();
     delivery.fate = Some(tx);
-    spawn(rt, delivery)?;
+    spawn_after(rt, delivery, change)?;
     Ok(rx.await.ok())
 }
 
@@ -157,12 +206,23 @@ pub(crate) async fn reply(
     wait: bool,
     extra: serde_json::Value,
 ) -> Result<axum::response::Response, crate::json_error::ApiError> {
+    reply_after(rt, delivery, wait, extra, || Ok(())).await
+}
+
+/// [`reply`] for an event that reports `change` (see [`spawn_after`]).
+pub(crate) async fn reply_after(
+    rt: &SharedRuntime,
+    delivery: Delivery,
+    wait: bool,
+    extra: serde_json::Value,
+    change: impl FnOnce() -> Result<(), nubes_core::Error>,
+) -> Result<axum::response::Response, crate::json_error::ApiError> {
     use axum::response::IntoResponse as _;
     let mut body = serde_json::json!({ "id": delivery.id });
     if let (Some(obj), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
         obj.extend(extra);
     }
-    let status = match submit(rt, delivery, wait).await? {
+    let status = match submit(rt, delivery, wait, change).await? {
         None => http::StatusCode::ACCEPTED,
         Some(fate) => {
             if let (Some(obj), Ok(serde_json::Value::Object(fate))) =
@@ -179,8 +239,13 @@ pub(crate) async fn reply(
 async fn deliver(rt: SharedRuntime, delivery: Delivery) -> Fate {
     let fate = attempt_all(&rt, &delivery).await;
     // Abandoned events stay in the spool for the next start.
-    if !matches!(fate, Fate::Abandoned { .. }) {
-        rt.spool.remove(&delivery.id);
+    if !matches!(fate, Fate::Abandoned { .. })
+        && rt.spool.remove(&delivery.spool_key)
+        && let Some(Staged::Removed(name)) = &delivery.staged
+    {
+        // The deleted object's bytes were kept as proof of the delete until
+        // its event was finished.
+        rt.storage.purge(name);
     }
     fate
 }
@@ -189,7 +254,9 @@ async fn attempt_all(rt: &SharedRuntime, delivery: &Delivery) -> Fate {
     let kind = delivery.event.kind();
     let max = rt.config.max_attempts;
     let mut last_error = String::from("no attempts left");
-    for attempt in delivery.attempts_done + 1..=max {
+    // A record may claim any number of attempts done (`u32::MAX`, or more
+    // than a lowered `NUBES_LOCAL_MAX_ATTEMPTS`): then none is left.
+    for attempt in delivery.attempts_done.saturating_add(1)..=max {
         let ctx = ContextBuilder::new(Platform::Local, kind, delivery.trigger.clone())
             .invocation_id(delivery.id.clone())
             .attempt(attempt)
@@ -226,15 +293,19 @@ async fn attempt_all(rt: &SharedRuntime, delivery: &Delivery) -> Fate {
             Outcome::Permanent(err) => {
                 return Fate::FailedPermanently {
                     attempts: attempt,
-                    error: err.message().to_owned(),
+                    error: err.to_string(),
                 };
             }
-            Outcome::Retry(err) => last_error = err.message().to_owned(),
+            // As displayed, kind included: `handler error: …` (docs/echo-contract.md).
+            Outcome::Retry(err) => last_error = err.to_string(),
         }
         if attempt == max {
             break;
         }
-        if let Err(e) = rt.spool.save(&delivery.record(attempt)) {
+        if let Err(e) = rt
+            .spool
+            .save(&delivery.spool_key, &delivery.record(attempt))
+        {
             tracing::error!(id = %delivery.id, error = %e, "could not record the failed attempt; a restart would repeat it");
         }
         tokio::select! {
@@ -249,22 +320,23 @@ async fn attempt_all(rt: &SharedRuntime, delivery: &Delivery) -> Fate {
             }
         }
     }
-    tracing::error!(id = %delivery.id, trigger = %delivery.trigger, %kind, attempts = max, error = %last_error, "event dead-lettered after its last attempt");
+    let attempts = max.max(delivery.attempts_done);
+    tracing::error!(id = %delivery.id, trigger = %delivery.trigger, %kind, attempts, error = %last_error, "event dead-lettered after its last attempt");
     let mut event = delivery.event.to_json();
     if kind == TriggerKind::Queue {
-        event["attempt"] = max.into();
+        event["attempt"] = attempts.into();
     }
     rt.dead_letters.push(DeadLetter {
         id: delivery.id.clone(),
         kind,
         trigger: delivery.trigger.clone(),
-        attempts: max,
+        attempts,
         error: last_error.clone(),
         dead_at: Utc::now(),
         event,
     });
     Fate::DeadLettered {
-        attempts: max,
+        attempts,
         error: last_error,
     }
 }

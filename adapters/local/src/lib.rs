@@ -12,6 +12,10 @@
 //!   programs change in that folder fire the same events;
 //! - schedules fire on their cron (UTC); `POST /_nubes/schedules/{name}` fires one now;
 //! - `GET /_nubes/triggers` describes the app; `GET /_nubes/` is a dev console.
+//! - `/_nubes/` answers only requests sent to the runner's own hosts
+//!   (`localhost`, loopback, `NUBES_HOST`, `NUBES_ALLOWED_HOSTS`) and not
+//!   state-changing ones from other sites' pages (DNS rebinding, cross-site
+//!   requests); the app's routes are the app's business.
 //!
 //! Errors are JSON (`{"error":{"kind":…,"message":…}}`); a panicking handler
 //! fails only its own delivery; Ctrl-C / SIGTERM drains in-flight work.
@@ -29,6 +33,7 @@
 //! # Ok(()) }
 //! ```
 
+mod allowed_hosts;
 mod config;
 mod dead_letters;
 mod delivery;
@@ -43,6 +48,7 @@ mod runtime;
 mod schedule_routes;
 mod scheduler;
 mod server;
+mod site_guard;
 mod spool;
 mod storage_folder;
 mod storage_key;

@@ -1,5 +1,7 @@
-//! The local runner's routes: `/_nubes/…` for events and tooling, everything
-//! else to the app's HTTP service.
+//! The local runner's routes: `/_nubes/…` for events and tooling (behind the
+//! [`site_guard`]), everything else to the app's HTTP service.
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body as AxumBody;
@@ -8,10 +10,11 @@ use axum::routing::{get, post, put};
 use http::{StatusCode, header};
 use nubes_core::Error;
 
+use crate::allowed_hosts::AllowedHosts;
 use crate::json_error::ApiError;
 use crate::runtime::SharedRuntime;
 use crate::user_http::UserHttp;
-use crate::{introspection, queue_routes, schedule_routes, storage_routes};
+use crate::{introspection, queue_routes, schedule_routes, site_guard, storage_routes};
 
 /// `/_nubes/…` to the runner's own endpoints, everything else straight to
 /// the app (no router in front of the app's requests).
@@ -41,7 +44,13 @@ pub(crate) fn build(rt: SharedRuntime) -> LocalService {
         .nest("/_nubes", internal)
         // `POST /_nubes/` and the like: a JSON 405, as inside `/_nubes/`.
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(rt.clone());
+        .with_state(rt.clone())
+        // Last, so it runs first, for every route, fallback and future
+        // endpoint of the tree.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(AllowedHosts::new(rt.config.host, &rt.config.allowed_hosts)),
+            site_guard::check,
+        ));
     nubes_serve::PrefixSplit::new("/_nubes", nubes, UserHttp::new(rt))
 }
 

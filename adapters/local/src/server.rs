@@ -1,5 +1,6 @@
 //! Starting, running and stopping the local runner.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use crate::LocalConfig;
 use crate::dead_letters::DeadLetters;
 use crate::delivery::{self, Delivery};
 use crate::runtime::{Runtime, SharedRuntime};
-use crate::spool::Spool;
+use crate::spool::{Spool, Staged};
 use crate::storage_folder::StorageFolder;
 use crate::{router, scheduler, watcher};
 
@@ -78,9 +79,30 @@ pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> 
     Ok(LocalServer { rt, server })
 }
 
-/// Redelivers the events an earlier run accepted but did not finish.
+/// Redelivers the events an earlier run accepted but did not finish. A
+/// storage event spooled before its object change is delivered only if the
+/// change was made before the run ended (else it is withdrawn), then `tmp/`
+/// is cleared of what no spooled event needs.
 fn resume_spooled(rt: &SharedRuntime) {
-    let records = rt.spool.load();
+    let mut records = rt.spool.load();
+    records.retain(|spooled| match &spooled.record.staged {
+        Some(staged) if !rt.storage.was_made(staged) => {
+            tracing::warn!(id = %spooled.record.id, trigger = %spooled.record.trigger, "a storage change interrupted before it was made is rolled back; its event is withdrawn");
+            if rt.spool.remove(&spooled.key) && let Staged::Upload(name) = staged {
+                rt.storage.purge(name);
+            }
+            false
+        }
+        _ => true,
+    });
+    let staged: HashSet<String> = records
+        .iter()
+        .filter_map(|spooled| match &spooled.record.staged {
+            Some(Staged::Upload(name) | Staged::Removed(name)) => Some(name.clone()),
+            None => None,
+        })
+        .collect();
+    rt.storage.clean_tmp(&staged);
     if records.is_empty() {
         return;
     }
@@ -88,7 +110,8 @@ fn resume_spooled(rt: &SharedRuntime) {
         count = records.len(),
         "resuming events left unfinished by an earlier run"
     );
-    for record in records {
+    for spooled in records {
+        let record = &spooled.record;
         let kind = match &record.event {
             delivery::LocalEvent::Queue(_) => TriggerKind::Queue,
             delivery::LocalEvent::Storage(_) => TriggerKind::Storage,
@@ -98,9 +121,7 @@ fn resume_spooled(rt: &SharedRuntime) {
             tracing::error!(id = %record.id, trigger = %record.trigger, %kind, "spooled event for a trigger this app no longer registers; left in the spool");
             continue;
         }
-        if let Err(e) = delivery::spawn(rt, Delivery::resumed(record)) {
-            tracing::error!(error = %e, "could not resume a spooled event");
-        }
+        delivery::start(rt, Delivery::resumed(spooled));
     }
 }
 

@@ -16,6 +16,7 @@ use futures_util::TryStreamExt as _;
 use nubes_core::{Error, StorageAction, StorageEvent};
 use tokio::io::AsyncWriteExt as _;
 
+use crate::spool::Staged;
 use crate::storage_key::{key_of, object_path};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,58 +86,115 @@ impl StorageFolder {
         self.root.join(bucket)
     }
 
-    /// Streams `body` into the object `bucket`/`key`, replacing it atomically.
-    pub(crate) async fn put(
+    /// Streams `body` into a new file of `tmp/`, for the object
+    /// `bucket`/`key`; [`StorageFolder::store`] puts it in place.
+    pub(crate) async fn receive(
         &self,
         bucket: &str,
         key: &str,
         body: AxumBody,
-    ) -> Result<StorageEvent, Error> {
+    ) -> Result<Upload, Error> {
         let bucket_dir = self.bucket_dir(bucket);
         let dest = object_path(&bucket_dir, key)?;
         check_no_clash(&bucket_dir, &dest, key)?;
-        let tmp = self
-            .tmp
-            .join(format!(".nubes-upload-{}", uuid::Uuid::new_v4().simple()));
-        let written = write_stream(&tmp, body).await;
-        let size = match written {
-            Ok(size) => size,
+        let name = format!(".nubes-upload-{}", uuid::Uuid::new_v4().simple());
+        let tmp = self.tmp.join(&name);
+        match write_stream(&tmp, body).await {
+            Ok(size) => Ok(Upload {
+                name,
+                dest,
+                event: StorageEvent::new(StorageAction::Created, bucket, key)
+                    .with_size(size)
+                    .with_time(chrono::Utc::now()),
+            }),
             Err(err) => {
                 let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(err);
+                Err(err)
             }
-        };
-        if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
+        }
+    }
+
+    /// Moves a received upload into place, replacing the object atomically.
+    /// On failure the upload stays in `tmp/` (see [`StorageFolder::discard`]).
+    pub(crate) fn store(&self, upload: &Upload) -> Result<(), Error> {
+        if let Some(parent) = upload.dest.parent() {
+            std::fs::create_dir_all(parent)
                 .map_err(io_error(format!("creating {}", parent.display())))?;
         }
         let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = std::fs::rename(&tmp, &dest) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io_error(format!("storing {}", dest.display()))(e));
+        std::fs::rename(self.tmp.join(&upload.name), &upload.dest)
+            .map_err(io_error(format!("storing {}", upload.dest.display())))?;
+        if let Ok(meta) = std::fs::metadata(&upload.dest) {
+            known.insert(upload.dest.clone(), stamp(&meta));
         }
-        if let Ok(meta) = std::fs::metadata(&dest) {
-            known.insert(dest, stamp(&meta));
-        }
-        Ok(StorageEvent::new(StorageAction::Created, bucket, key)
-            .with_size(size)
-            .with_time(chrono::Utc::now()))
+        Ok(())
     }
 
-    /// Deletes the object; `Ok(None)` when it did not exist.
-    pub(crate) fn delete(&self, bucket: &str, key: &str) -> Result<Option<StorageEvent>, Error> {
-        let path = object_path(&self.bucket_dir(bucket), key)?;
+    /// The object to delete, if there is one; [`StorageFolder::remove`]
+    /// deletes it.
+    pub(crate) fn removal(&self, bucket: &str, key: &str) -> Result<Option<Removal>, Error> {
+        let Some(path) = self.existing(bucket, key)? else {
+            return Ok(None);
+        };
+        Ok(Some(Removal {
+            name: format!(".nubes-deleted-{}", uuid::Uuid::new_v4().simple()),
+            path,
+            event: StorageEvent::new(StorageAction::Deleted, bucket, key)
+                .with_time(chrono::Utc::now()),
+        }))
+    }
+
+    /// Deletes the object by moving it into `tmp/` (kept there until its
+    /// event is finished: [`StorageFolder::purge`]); `Ok(false)` when it is
+    /// gone already.
+    pub(crate) fn remove(&self, removal: &Removal) -> Result<bool, Error> {
         let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-        match std::fs::symlink_metadata(&path) {
+        match std::fs::symlink_metadata(&removal.path) {
             Ok(meta) if meta.is_file() => {}
-            _ => return Ok(None),
+            _ => return Ok(false),
         }
-        std::fs::remove_file(&path).map_err(io_error(format!("deleting {}", path.display())))?;
-        known.remove(&path);
-        Ok(Some(
-            StorageEvent::new(StorageAction::Deleted, bucket, key).with_time(chrono::Utc::now()),
-        ))
+        std::fs::rename(&removal.path, self.tmp.join(&removal.name))
+            .map_err(io_error(format!("deleting {}", removal.path.display())))?;
+        known.remove(&removal.path);
+        Ok(true)
+    }
+
+    /// Whether the object change `staged` was made (read after a crash: an
+    /// upload still in `tmp/` was not stored; a deleted object in `tmp/` was
+    /// deleted).
+    pub(crate) fn was_made(&self, staged: &Staged) -> bool {
+        match staged {
+            Staged::Upload(name) => !self.tmp.join(name).exists(),
+            Staged::Removed(name) => self.tmp.join(name).exists(),
+        }
+    }
+
+    /// Removes the file `name` of `tmp/` (a discarded upload, a deleted
+    /// object whose event is finished).
+    pub(crate) fn purge(&self, name: &str) {
+        let path = self.tmp.join(name);
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %path.display(), error = %e, "could not remove a temporary file");
+        }
+    }
+
+    /// Removes what crashed runs left in `tmp/`, except the files named in
+    /// `keep` (staged changes of spooled events). Only at start, when no
+    /// upload is in progress.
+    pub(crate) fn clean_tmp(&self, keep: &std::collections::HashSet<String>) {
+        let Ok(entries) = std::fs::read_dir(&self.tmp) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours = name.starts_with(".nubes-upload-") || name.starts_with(".nubes-deleted-");
+            if ours && !keep.contains(name.as_ref()) {
+                self.purge(&name);
+            }
+        }
     }
 
     /// The path of an existing object, for reads.
@@ -183,6 +241,26 @@ impl StorageFolder {
         }
         events
     }
+}
+
+/// An upload received into `tmp/`, not stored yet.
+#[derive(Debug)]
+pub(crate) struct Upload {
+    /// Its file name in `tmp/`.
+    pub(crate) name: String,
+    dest: PathBuf,
+    /// The `created` event it fires once stored.
+    pub(crate) event: StorageEvent,
+}
+
+/// An object to delete.
+#[derive(Debug)]
+pub(crate) struct Removal {
+    /// The file name in `tmp/` it is moved to.
+    pub(crate) name: String,
+    path: PathBuf,
+    /// The `deleted` event it fires once deleted.
+    pub(crate) event: StorageEvent,
 }
 
 /// Objects are files, so `a` and `a/b` cannot both exist (S3 and GCS allow

@@ -10,6 +10,7 @@ use nubes_core::{Error, TriggerKind};
 use crate::delivery::{self, Delivery, LocalEvent, WaitParam};
 use crate::json_error::ApiError;
 use crate::runtime::SharedRuntime;
+use crate::spool::Staged;
 
 fn known_bucket(rt: &SharedRuntime, bucket: &str) -> Result<(), ApiError> {
     if rt.app.storage_handler(bucket).is_none() {
@@ -22,7 +23,9 @@ fn known_bucket(rt: &SharedRuntime, bucket: &str) -> Result<(), ApiError> {
 }
 
 /// Writes the object and fires `created`; `201 {"id","bucket","key","size"}`
-/// (with `?wait=true`, `200` and the event's outcome once known).
+/// (with `?wait=true`, `200` and the event's outcome once known). The event
+/// is spooled before the object is put in place, so a stored object always
+/// has its event (see [`delivery::spawn_after`]).
 pub(crate) async fn put_object(
     State(rt): State<SharedRuntime>,
     Path((bucket, key)): Path<(String, String)>,
@@ -32,14 +35,30 @@ pub(crate) async fn put_object(
 ) -> Result<Response, ApiError> {
     known_bucket(&rt, &bucket)?;
     rt.accepting()?;
-    let mut event = rt.storage.put(&bucket, &key, body).await?;
-    event.content_type = headers
+    let mut upload = rt.storage.receive(&bucket, &key, body).await?;
+    upload.event.content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let extra = serde_json::json!({ "bucket": bucket, "key": key, "size": event.size });
-    let delivery = Delivery::new(bucket, LocalEvent::Storage(event));
-    let mut response = delivery::reply(&rt, delivery, wait.wait, extra).await?;
+    let extra = serde_json::json!({ "bucket": bucket, "key": key, "size": upload.event.size });
+    let delivery = Delivery::new(bucket, LocalEvent::Storage(upload.event.clone()))
+        .with_staged(Staged::Upload(upload.name.clone()));
+    let spool_key = delivery.spool_key().to_owned();
+    let stored = delivery::reply_after(&rt, delivery, wait.wait, extra, || {
+        rt.storage.store(&upload)
+    })
+    .await;
+    let mut response = match stored {
+        Ok(response) => response,
+        Err(e) => {
+            // Not stored. Left in `tmp/` only while a spooled record still
+            // names it, so the next start knows the object never changed.
+            if !rt.spool.holds(&spool_key) {
+                rt.storage.purge(&upload.name);
+            }
+            return Err(e);
+        }
+    };
     if response.status() == StatusCode::ACCEPTED {
         // The object exists now; only its event is still pending.
         *response.status_mut() = StatusCode::CREATED;
@@ -47,7 +66,8 @@ pub(crate) async fn put_object(
     Ok(response)
 }
 
-/// Deletes the object and fires `deleted`; 404 when there is none.
+/// Deletes the object and fires `deleted`; 404 when there is none. The event
+/// is spooled before the object is deleted, as for [`put_object`].
 pub(crate) async fn delete_object(
     State(rt): State<SharedRuntime>,
     Path((bucket, key)): Path<(String, String)>,
@@ -55,14 +75,31 @@ pub(crate) async fn delete_object(
 ) -> Result<Response, ApiError> {
     known_bucket(&rt, &bucket)?;
     rt.accepting()?;
-    let Some(event) = rt.storage.delete(&bucket, &key)? else {
-        return Err(ApiError::not_found(Error::invalid_event(format!(
+    let missing = || {
+        ApiError::not_found(Error::invalid_event(format!(
             "no object `{key}` in bucket `{bucket}`"
-        ))));
+        )))
     };
+    let removal = rt.storage.removal(&bucket, &key)?.ok_or_else(missing)?;
     let extra = serde_json::json!({ "bucket": bucket, "key": key });
-    let delivery = Delivery::new(bucket, LocalEvent::Storage(event));
-    let mut response = delivery::reply(&rt, delivery, wait.wait, extra).await?;
+    let delivery = Delivery::new(bucket.clone(), LocalEvent::Storage(removal.event.clone()))
+        .with_staged(Staged::Removed(removal.name.clone()));
+    let mut gone_already = false;
+    let deleted = delivery::reply_after(&rt, delivery, wait.wait, extra, || {
+        match rt.storage.remove(&removal)? {
+            true => Ok(()),
+            false => {
+                gone_already = true;
+                Err(Error::invalid_event("deleted meanwhile"))
+            }
+        }
+    })
+    .await;
+    let mut response = match deleted {
+        Ok(response) => response,
+        Err(_) if gone_already => return Err(missing()),
+        Err(e) => return Err(e),
+    };
     if response.status() == StatusCode::ACCEPTED {
         *response.status_mut() = StatusCode::OK;
     }

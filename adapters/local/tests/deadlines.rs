@@ -76,10 +76,11 @@ async fn late_event_handlers_are_cancelled_and_their_events_fail() {
                 .contains("NUBES_LOCAL_TIMEOUT_MS"),
             "{path}: {fate}"
         );
-        // Cancelled shortly before the deadline, not after it.
+        // Cancelled at the deadline's margin (the server's timer cannot fire
+        // early); the upper bound is generous, as the client's clock also
+        // counts a busy machine's delays, and far below the handler's 10 s.
         assert!(
-            took >= TIMEOUT - Duration::from_millis(100)
-                && took < TIMEOUT + Duration::from_millis(300),
+            took >= TIMEOUT - Duration::from_millis(100) && took < TIMEOUT + Duration::from_secs(2),
             "{path}: {took:?}"
         );
         eprintln!("local {path}: failed after {took:?} with a {TIMEOUT:?} timeout");

@@ -47,6 +47,12 @@ impl Default for ServeConfig {
 pub trait BodyLimit: Clone + Send + Sync + 'static {
     /// The limit, in bytes, for `request` (its body not read yet).
     fn max_body_bytes(&self, request: &http::Request<Incoming>) -> u64;
+
+    /// The setting that sets the limit of `request`, named in the `413`
+    /// answer (`NUBES_MAX_BODY_BYTES` unless the implementation says otherwise).
+    fn setting(&self, _request: &http::Request<Incoming>) -> &'static str {
+        "NUBES_MAX_BODY_BYTES"
+    }
 }
 
 impl BodyLimit for u64 {

@@ -56,9 +56,12 @@ where
     type Future = GuardFuture<S>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
-        let limit = self.limit.max_body_bytes(&request);
+        let limit = Limit {
+            bytes: self.limit.max_body_bytes(&request),
+            setting: self.limit.setting(&request),
+        };
         let body = request.body();
-        if body.size_hint().lower() > limit {
+        if body.size_hint().lower() > limit.bytes {
             return GuardFuture::Refused {
                 response: Some(refusal(Trip::TooLarge, limit)),
             };
@@ -71,7 +74,7 @@ where
         });
         let timeout = self.config.body_read_timeout;
         let request = request
-            .map(|body| AxumBody::new(GuardedBody::new(body, limit, timeout, armed.clone())));
+            .map(|body| AxumBody::new(GuardedBody::new(body, limit.bytes, timeout, armed.clone())));
         // The adapters' services are always ready: calling at once saves
         // moving the request into a `Oneshot` and out again. A service that
         // is not ready yet is waited for as usual.
@@ -83,6 +86,13 @@ where
         };
         GuardFuture::Serving { call, armed, limit }
     }
+}
+
+/// A request's body limit and the setting that sets it, for the `413`.
+#[derive(Clone, Copy)]
+pub(crate) struct Limit {
+    bytes: u64,
+    setting: &'static str,
 }
 
 pin_project_lite::pin_project! {
@@ -97,7 +107,7 @@ pin_project_lite::pin_project! {
             #[pin]
             call: Either<S::Future, Oneshot<S, Request<AxumBody>>>,
             armed: Option<Armed>,
-            limit: u64,
+            limit: Limit,
         },
     }
 }
@@ -126,12 +136,13 @@ where
 
 /// The JSON answer to a cut-off request; the connection closes after it
 /// (the rest of the body is not read).
-fn refusal(trip: Trip, limit: u64) -> Response<AxumBody> {
+fn refusal(trip: Trip, limit: Limit) -> Response<AxumBody> {
+    let Limit { bytes, setting } = limit;
     let (status, err) = match trip {
         Trip::TooLarge => (
             StatusCode::PAYLOAD_TOO_LARGE,
             Error::invalid_event(format!(
-                "the request body exceeds the limit of {limit} bytes (NUBES_MAX_BODY_BYTES)"
+                "the request body exceeds the limit of {bytes} bytes ({setting})"
             )),
         ),
         Trip::Stalled => (

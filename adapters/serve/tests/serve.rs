@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::routing::{get, post};
@@ -18,9 +20,13 @@ struct Server {
     addr: SocketAddr,
     shutdown: CancellationToken,
     task: JoinHandle<()>,
+    /// `/slow` requests that reached their handler.
+    slow_started: Arc<AtomicUsize>,
 }
 
 async fn start(config: ServeConfig) -> Server {
+    let slow_started = Arc::new(AtomicUsize::new(0));
+    let counter = slow_started.clone();
     let router = axum::Router::new()
         .route("/echo", post(|body: axum::body::Bytes| async move { body }))
         // Reads the body as a stream, as a storage upload does.
@@ -36,7 +42,8 @@ async fn start(config: ServeConfig) -> Server {
         )
         .route(
             "/slow",
-            get(|| async {
+            get(move || async move {
+                counter.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(400)).await;
                 "slow"
             }),
@@ -55,6 +62,7 @@ async fn start(config: ServeConfig) -> Server {
         addr,
         shutdown,
         task,
+        slow_started,
     }
 }
 
@@ -112,7 +120,15 @@ async fn shutdown_finishes_in_flight_requests_and_refuses_new_ones() {
     let in_flight: Vec<_> = (0..8)
         .map(|_| tokio::spawn(client.get(&url).send()))
         .collect();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Shut down only once all eight are being handled.
+    let waiting = Instant::now();
+    while server.slow_started.load(Ordering::SeqCst) < 8 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "the requests never reached the handler"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let started = Instant::now();
     server.shutdown.cancel();
     for call in in_flight {
@@ -121,12 +137,13 @@ async fn shutdown_finishes_in_flight_requests_and_refuses_new_ones() {
         assert_eq!(res.headers()["connection"], "close");
         assert_eq!(res.text().await.unwrap(), "slow");
     }
-    tokio::time::timeout(Duration::from_secs(2), server.task)
+    tokio::time::timeout(Duration::from_secs(5), server.task)
         .await
         .unwrap()
         .unwrap();
+    // The 400 ms handlers, with a generous margin for a busy machine.
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(3),
         "{:?}",
         started.elapsed()
     );

@@ -13,14 +13,10 @@ use std::time::Duration;
 use nubes_test_support::lambda_emulator::LambdaEmulator;
 use nubes_test_support::log_file::{log_file, read_log};
 use nubes_test_support::process::Group;
-use nubes_test_support::tool::cargo_lambda_available;
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/aws")
-        .join(name);
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    nubes_test_support::fixtures::json(&format!("aws/{name}"))
 }
 
 struct Lambda {
@@ -126,10 +122,8 @@ fn sqs_batch(bodies: &[&str]) -> (Value, Vec<String>) {
 }
 
 #[tokio::test]
+#[ignore = "needs cargo-lambda: .ci/install-aws.sh"]
 async fn echo_serves_every_trigger_under_cargo_lambda() {
-    if !cargo_lambda_available() {
-        return;
-    }
     let lambda = Lambda::start().await;
 
     // HTTP API v2 event (fixture) routed to the app's axum router.

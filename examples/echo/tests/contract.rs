@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nubes_test_support::http_ready::answers_within;
-use nubes_test_support::port::free_port;
+use nubes_test_support::bound_port::bound_port;
 use nubes_test_support::process::Group;
 use serde_json::{Value, json};
 
@@ -25,11 +24,12 @@ impl Echo {
     }
 
     async fn start_in(dir: tempfile::TempDir, retry_delay_ms: &str) -> Echo {
-        let port = free_port();
+        // Port 0: the OS picks it, and the runner's start-up line says which.
+        let log = std::fs::File::create(dir.path().join("runner.log")).unwrap();
         let process = Group::spawn(
             Command::new(env!("CARGO_BIN_EXE_echo"))
                 .current_dir(dir.path())
-                .env("PORT", port.to_string())
+                .env("PORT", "0")
                 .env("NUBES_ECHO_FILE", dir.path().join("echo.jsonl"))
                 .env("NUBES_LOCAL_RETRY_DELAY_MS", retry_delay_ms)
                 .env("NUBES_LOCAL_MAX_ATTEMPTS", "3")
@@ -38,24 +38,20 @@ impl Echo {
                 .env_remove("NUBES_PLATFORM")
                 .env_remove("NUBES_LOCAL_DIR")
                 .stdout(Stdio::null())
-                .stderr(Stdio::null()),
+                .stderr(Stdio::from(log)),
         );
-        let echo = Echo {
+        let port = bound_port(
+            dir.path(),
+            "runner.log",
+            "listening on",
+            Duration::from_secs(20),
+        );
+        Echo {
             process,
             base: format!("http://127.0.0.1:{port}"),
             dir,
             http: reqwest::Client::new(),
-        };
-        assert!(
-            answers_within(
-                &echo.http,
-                &echo.url("/_nubes/triggers"),
-                Duration::from_secs(20)
-            )
-            .await,
-            "echo did not start"
-        );
-        echo
+        }
     }
 
     fn url(&self, path: &str) -> String {

@@ -105,11 +105,7 @@ async fn an_sqs_batch_with_a_duplicate_message_runs_the_handler_once() {
     use nubes::aws::{AwsConfig, Invocation, LambdaHandler};
     use serde_json::{Value, json};
 
-    let fixture = format!(
-        "{}/../../../shared/fixtures/aws/sqs-batch.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let fixture: Value = serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
+    let fixture = nubes_test_support::fixtures::json("aws/sqs-batch.json");
     let record = |id: &str, body: &str| {
         let mut r = fixture["Records"][0].clone();
         r["messageId"] = json!(id);
@@ -187,11 +183,7 @@ async fn a_concurrent_duplicate_in_an_sqs_batch_is_retried_not_run() {
     .store(MemoryStore::new());
     let handler =
         LambdaHandler::new(App::new().on_queue("orders", slow), AwsConfig::default()).unwrap();
-    let fixture = format!(
-        "{}/../../../shared/fixtures/aws/sqs-batch.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let fixture: Value = serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
+    let fixture = nubes_test_support::fixtures::json("aws/sqs-batch.json");
     let batch = |ids: &[&str]| {
         let records: Vec<Value> = ids
             .iter()
@@ -253,11 +245,9 @@ async fn repeated_s3_notifications_run_an_idempotent_handler_once() {
         "s3-object-created-put.json",
         "eventbridge-s3-object-created.json",
     ] {
-        let path = format!(
-            "{}/../../../shared/fixtures/aws/{fixture}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let payload = nubes::bytes::Bytes::from(std::fs::read(&path).unwrap());
+        let payload = nubes::bytes::Bytes::from(nubes_test_support::fixtures::bytes(&format!(
+            "aws/{fixture}"
+        )));
         for attempt in 0..2 {
             let invocation = Invocation::new(format!("{fixture}-{attempt}"));
             handler.handle(payload.clone(), &invocation).await.unwrap();
@@ -274,7 +264,7 @@ async fn repeated_s3_notifications_run_an_idempotent_handler_once() {
 #[tokio::test]
 async fn pubsub_push_redeliveries_are_processed_once() {
     use base64::Engine as _;
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     let mut config = nubes::gcp::GcpConfig::default();
     config.host = [127, 0, 0, 1].into();
@@ -284,11 +274,7 @@ async fn pubsub_push_redeliveries_are_processed_once() {
         .await
         .unwrap();
     let url = format!("http://{}/_nubes/queues/orders", server.local_addr());
-    let fixture = format!(
-        "{}/../../../shared/fixtures/gcp/pubsub-push-envelope.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let fixture: Value = serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
+    let fixture = nubes_test_support::fixtures::json("gcp/pubsub-push-envelope.json");
     let push = |id: &str| {
         let mut envelope = fixture.clone();
         envelope["message"]["data"] =

@@ -4,9 +4,12 @@
 //!
 //! - `GET /fast` answers `fast` at once;
 //! - `GET /slow?ms=N` answers `slow` after N milliseconds (default 300);
-//! - `GET /remaining` answers the milliseconds left before the deadline.
+//! - `GET /remaining` answers the milliseconds left before the deadline;
+//! - `GET /in-flight` answers how many `/slow` requests are being handled,
+//!   so the tests wait for that instead of guessing how long it takes.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Extension;
@@ -14,7 +17,28 @@ use axum::extract::Query;
 use axum::routing::get;
 use nubes::{App, Context};
 
+/// `/slow` handlers running now.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a `/slow` handler in [`IN_FLIGHT`] while it lives (also when it is
+/// cancelled).
+struct Running;
+
+impl Running {
+    fn new() -> Running {
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 async fn slow(Query(query): Query<HashMap<String, String>>) -> &'static str {
+    let _running = Running::new();
     let ms = query
         .get("ms")
         .and_then(|ms| ms.parse().ok())
@@ -33,6 +57,10 @@ async fn main() -> Result<(), nubes::Error> {
     let router = axum::Router::new()
         .route("/fast", get(|| async { "fast" }))
         .route("/slow", get(slow))
-        .route("/remaining", get(remaining));
+        .route("/remaining", get(remaining))
+        .route(
+            "/in-flight",
+            get(|| async { IN_FLIGHT.load(Ordering::SeqCst).to_string() }),
+        );
     nubes::run(App::new().http(router)).await
 }

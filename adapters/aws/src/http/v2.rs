@@ -225,11 +225,7 @@ mod tests {
             "function-url-post-base64-body.json",
             "function-url-post-text-body-cookies.json",
         ] {
-            let path = format!(
-                "{}/../../../shared/fixtures/aws/{name}",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            let json = std::fs::read_to_string(&path).unwrap();
+            let json = nubes_test_support::fixtures::text(&format!("aws/{name}"));
             let typed: ApiGatewayV2httpRequest = serde_json::from_str(&json).unwrap();
             let (parts, body) = decode(&json).unwrap().into_parts();
             assert_eq!(parts.method, typed.request_context.http.method, "{name}");

@@ -18,6 +18,11 @@ use crate::trigger::payload;
 
 /// The event of a blob-trigger invocation of the function for `container`.
 pub(crate) fn decode(envelope: &Envelope, container: &str) -> Result<StorageEvent, Error> {
+    if let Ok(content) = envelope.trigger_field(&[bindings::BLOB])
+        && content.name().eq_ignore_ascii_case(bindings::BLOB)
+    {
+        payload::check_binary(content)?;
+    }
     let (bucket, key) = location(envelope, container).ok_or_else(|| {
         Error::invalid_event(
             "blob invocation without the blob's location (`Metadata.Uri`, \
@@ -102,6 +107,18 @@ fn content_length(envelope: &Envelope) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blob_content_must_be_base64_text() {
+        for bad in ["5", "false", "[]", "{}"] {
+            let body = format!(
+                r#"{{"Data":{{"blobBase64":{bad}}},"Metadata":{{"BlobTrigger":"pics/cat.png",
+                    "Properties":{{"ContentLength":5}}}}}}"#
+            );
+            let err = decode(&Envelope::parse(body.as_bytes()).unwrap(), "pics").unwrap_err();
+            assert_eq!(err.kind(), nubes_core::ErrorKind::InvalidEvent, "{bad}");
+        }
+    }
 
     #[test]
     fn uri_properties_and_percent_decoding() {

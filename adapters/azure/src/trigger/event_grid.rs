@@ -112,11 +112,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Value {
-        let path = format!(
-            "{}/../../../shared/fixtures/azure/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+        nubes_test_support::fixtures::json(&format!("azure/{name}"))
     }
 
     fn envelope_of(event: &Value) -> Envelope {

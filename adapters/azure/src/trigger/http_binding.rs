@@ -186,12 +186,10 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Envelope {
-        let raw = std::fs::read(format!(
-            "{}/../../../shared/fixtures/azure/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
-        Envelope::parse(&raw).unwrap()
+        Envelope::parse(&nubes_test_support::fixtures::bytes(&format!(
+            "azure/{name}"
+        )))
+        .unwrap()
     }
 
     #[tokio::test]
@@ -254,12 +252,7 @@ mod tests {
             json!({"statusCode": 201, "headers": {"x-a": "1, 2"}, "body": "Order enqueued"})
         );
         // The docs' response fixture has the same `res` shape.
-        let raw = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/azure/http-trigger-order.response.json"
-        ))
-        .unwrap();
-        let docs: Value = serde_json::from_slice(&raw).unwrap();
+        let docs = nubes_test_support::fixtures::json("azure/http-trigger-order.response.json");
         assert_eq!(docs["Outputs"]["res"]["body"], res["body"]);
     }
 }

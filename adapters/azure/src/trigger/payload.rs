@@ -13,9 +13,10 @@ use crate::envelope::Field;
 /// The payload of `value`, the `Data` entry named `binding`.
 ///
 /// - Under a binding nubes declares `dataType: binary` (`binary_binding`), the
-///   host sends base64: it is decoded, and anything else there is an invalid
-///   event (guessing "text, then" would corrupt texts that happen to be
-///   valid base64, such as `fail`).
+///   host sends base64 text: it is decoded, and anything else there (text
+///   that is not base64, a number, a boolean, an array, an object) is an
+///   invalid event (guessing "text, then" would corrupt texts that happen to
+///   be valid base64, such as `fail`).
 /// - Any other string is the payload's text, as the host's docs show it.
 /// - A JSON object or array (the host parsed a JSON payload) is its compact
 ///   JSON text.
@@ -23,6 +24,7 @@ pub(crate) fn bytes(binding: &str, binary_binding: &str, value: &Value) -> Resul
     match value {
         Value::String(s) if binding == binary_binding => base64(binding, s),
         Value::String(s) => Ok(Bytes::copy_from_slice(s.as_bytes())),
+        other if binding == binary_binding => Err(not_text(binding, other)),
         Value::Null => Err(Error::invalid_event(format!(
             "`Data.{binding}` is null: the invocation carries no payload"
         ))),
@@ -54,6 +56,36 @@ pub(crate) fn field_bytes(field: Field<'_>, binary_binding: &str) -> Result<Byte
     bytes(binding, binary_binding, value)
 }
 
+/// Whether the `Data` entry `field` of a binary binding is base64 text, for
+/// decoders that do not need its bytes: anything else is an invalid event.
+pub(crate) fn check_binary(field: Field<'_>) -> Result<(), Error> {
+    if field.string().is_some() {
+        return Ok(());
+    }
+    match field.value() {
+        Some(value) => Err(not_text(field.name(), value)),
+        None => Err(Error::invalid_event(format!(
+            "`Data.{}` is JSON nubes cannot read, not base64 text",
+            field.name()
+        ))),
+    }
+}
+
+fn not_text(binding: &str, value: &Value) -> Error {
+    let what = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+        Value::String(_) => "text",
+    };
+    Error::invalid_event(format!(
+        "`Data.{binding}` is {what}, not base64 text; this binding is declared \
+         `dataType: binary`, so the host sends base64"
+    ))
+}
+
 fn base64(binding: &str, text: &str) -> Result<Bytes, Error> {
     STANDARD
         .decode(text.as_bytes())
@@ -81,5 +113,20 @@ mod tests {
             r#"{"a":1}"#
         );
         assert!(bytes("q", "message", &Value::Null).is_err());
+    }
+
+    #[test]
+    fn binary_bindings_refuse_what_is_not_text() {
+        for value in [
+            json!(12),
+            json!(true),
+            json!([1, 2]),
+            json!({"a": "b"}),
+            Value::Null,
+        ] {
+            let err = bytes("m64", "m64", &value).unwrap_err();
+            assert_eq!(err.kind(), nubes_core::ErrorKind::InvalidEvent, "{value}");
+            assert!(err.message().contains("not base64 text"), "{err}");
+        }
     }
 }

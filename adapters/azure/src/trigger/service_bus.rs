@@ -25,7 +25,7 @@ pub(crate) fn decode(envelope: &Envelope, queue: &str) -> Result<QueueMessage, E
             Error::invalid_event("Service Bus invocation without `Metadata.MessageId`")
         })?;
     let mut message = QueueMessage::new(id, body)
-        .with_attempt(queue_storage::attempt(envelope.meta("DeliveryCount")))
+        .with_attempt(queue_storage::attempt(envelope, "DeliveryCount")?)
         .with_source(queue);
     let enqueued = envelope
         .meta("EnqueuedTimeUtc")
@@ -62,11 +62,7 @@ mod tests {
 
     #[test]
     fn fixture_with_double_encoded_metadata() {
-        let raw = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/azure/service-bus-trigger.request.json"
-        ))
-        .unwrap();
+        let raw = nubes_test_support::fixtures::bytes("azure/service-bus-trigger.request.json");
         let env = Envelope::parse(&raw).unwrap();
         let msg = crate::trigger::queue(&env, "orders").unwrap();
         assert_eq!(msg.id, "4e773554-f6b7-4ea2-b07d-4c5fd5aba741");

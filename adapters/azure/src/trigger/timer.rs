@@ -43,11 +43,7 @@ mod tests {
 
     #[test]
     fn fixture_decodes() {
-        let raw = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/azure/timer-trigger.request.json"
-        ))
-        .unwrap();
+        let raw = nubes_test_support::fixtures::bytes("azure/timer-trigger.request.json");
         let ev = decode(&Envelope::parse(&raw).unwrap(), "nightly").unwrap();
         assert_eq!(ev.name, "nightly");
         assert_eq!(

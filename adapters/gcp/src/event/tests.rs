@@ -1,4 +1,4 @@
-//! Decoding the real payloads in `shared/fixtures/gcp` and malformed ones.
+//! Decoding the real payloads in `fixtures/gcp` and malformed ones.
 
 #![allow(clippy::unwrap_used)]
 
@@ -6,11 +6,7 @@ use super::*;
 use nubes_core::StorageAction;
 
 fn fixture(name: &str) -> Bytes {
-    let path = format!(
-        "{}/../../../shared/fixtures/gcp/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    Bytes::from(std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+    Bytes::from(nubes_test_support::fixtures::bytes(&format!("gcp/{name}")))
 }
 
 fn headers_of(name: &str) -> HeaderMap {
@@ -139,10 +135,6 @@ fn malformed_events_are_errors_not_panics() {
 /// every header set: decoding returns an error or an event, never panics.
 #[test]
 fn mangled_fixtures_never_panic() {
-    let dir = format!(
-        "{}/../../../shared/fixtures/gcp",
-        env!("CARGO_MANIFEST_DIR")
-    );
     let mut header_sets = vec![HeaderMap::new(), json_headers()];
     let mut structured = HeaderMap::new();
     structured.insert(
@@ -159,8 +151,7 @@ fn mangled_fixtures_never_panic() {
     unwrapped.insert("x-goog-pubsub-publish-time", "garbage".parse().unwrap());
     header_sets.push(unwrapped);
     let mut decoded = 0usize;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
+    for name in nubes_test_support::fixtures::names("gcp") {
         let body = fixture(&name);
         for headers in &header_sets {
             for end in 0..=body.len() {

@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+/// What to install when `gcloud` or its emulator is missing.
+const INSTALL: &str = "the Pub/Sub emulator is `gcloud` with the \
+    google-cloud-cli-pubsub-emulator component and a JDK (Google's apt repository; \
+    .ci/install-gcp.sh checks for it)";
+
 /// A running emulator; dropping it kills its whole process group.
 pub struct Emulator {
     child: Child,
@@ -30,23 +35,15 @@ fn free_port() -> u16 {
 }
 
 impl Emulator {
-    /// Starts the emulator, or returns `None` after a visible SKIP line when
-    /// `gcloud` is not installed (a failure instead when `CI` is set).
-    pub async fn start(project: &str) -> Option<Emulator> {
-        let found = Command::new("gcloud")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "the Pub/Sub emulator tests need `gcloud` with the pubsub-emulator component"
-            );
-            println!("SKIP: `gcloud` not found; Pub/Sub emulator test not run");
-            return None;
-        }
+    /// Starts the emulator and waits until it answers. Tests that start it
+    /// are `#[ignore = "needs the Pub/Sub emulator: .ci/install-gcp.sh"]`.
+    ///
+    /// # Panics
+    ///
+    /// When `gcloud` is missing (saying what to install), or the emulator
+    /// does not answer within 60 s.
+    pub async fn start(project: &str) -> Emulator {
+        nubes_test_support::tool::require_tool("gcloud", &["--version"], INSTALL);
         let port = free_port();
         let host = format!("127.0.0.1:{port}");
         let child = Command::new("gcloud")
@@ -83,7 +80,7 @@ impl Emulator {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Some(emulator)
+        emulator
     }
 
     fn url(&self, path: &str) -> String {

@@ -5,6 +5,7 @@
 
 pub mod emulator;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,21 +13,86 @@ use nubes_core::{App, BoxError, Context, QueueMessage, ScheduledEvent, StorageEv
 use nubes_gcp::{GcpConfig, GcpServer};
 use serde_json::{Value, json};
 
-/// What the handlers saw, in order.
-#[derive(Clone, Default)]
-pub struct Seen(Arc<Mutex<Vec<Value>>>);
+/// What the handlers saw, in order, and signals of where they are, so tests
+/// wait on those instead of sleeping.
+#[derive(Clone)]
+pub struct Seen {
+    events: Arc<Mutex<Vec<Value>>>,
+    /// `GET /slow` and `GET /held` requests that have reached their handler.
+    http_started: Arc<AtomicUsize>,
+    /// Queue handlers running now, and the most that ever ran at once.
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+    /// Closed by [`Seen::release`]: `held` work waits until then.
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            events: Arc::default(),
+            http_started: Arc::default(),
+            in_flight: Arc::default(),
+            max_in_flight: Arc::default(),
+            gate: Arc::new(tokio::sync::Semaphore::new(0)),
+        }
+    }
+}
 
 impl Seen {
     fn push(&self, value: Value) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(value);
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(value);
     }
 
     pub fn all(&self) -> Vec<Value> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn take(&self) -> Vec<Value> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// How many `GET /slow` or `GET /held` requests reached their handler.
+    pub fn http_started(&self) -> usize {
+        self.http_started.load(Ordering::SeqCst)
+    }
+
+    /// The most queue handlers that ever ran at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Lets every `held` request and message finish (now and later).
+    pub fn release(&self) {
+        self.gate.close();
+    }
+
+    /// Waits until [`Seen::release`] (a closed semaphore never blocks).
+    async fn held(&self) {
+        let _ = self.gate.acquire().await;
+    }
+}
+
+/// Counts a running queue handler in `seen` while it lives.
+struct InFlight(Seen);
+
+impl InFlight {
+    fn new(seen: &Seen) -> InFlight {
+        let now = seen.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        seen.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(seen.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -44,17 +110,28 @@ fn context(ctx: &Context) -> Value {
 }
 
 /// Queue `orders` (body `fail` fails, `permanent` fails permanently, `slow`
-/// takes a second), storage `uploads`, schedule `nightly`, and
-/// `GET /hello`, `GET /slow` (one second).
+/// takes a second, `held` waits for [`Seen::release`]), storage `uploads`,
+/// schedule `nightly`, and `GET /hello`, `GET /slow` (one second),
+/// `GET /held` (until [`Seen::release`]).
 pub fn recording_app(seen: &Seen) -> App {
     let (q, s, t) = (seen.clone(), seen.clone(), seen.clone());
+    let (slow, held) = (seen.clone(), seen.clone());
     let router = axum::Router::new()
         .route("/hello", axum::routing::get(|| async { "hello" }))
         .route(
             "/slow",
-            axum::routing::get(|| async {
+            axum::routing::get(move || async move {
+                slow.http_started.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 "slow"
+            }),
+        )
+        .route(
+            "/held",
+            axum::routing::get(move || async move {
+                held.http_started.fetch_add(1, Ordering::SeqCst);
+                held.held().await;
+                "held"
             }),
         );
     App::new()
@@ -62,12 +139,17 @@ pub fn recording_app(seen: &Seen) -> App {
         .on_queue("orders", move |msg: QueueMessage, ctx: Context| {
             let seen = q.clone();
             async move {
+                let _running = InFlight::new(&seen);
                 seen.push(json!({"event": msg, "ctx": context(&ctx)}));
                 match &msg.body[..] {
                     b"fail" => Err::<(), BoxError>("asked to fail".into()),
                     b"permanent" => Err(permanent("asked to fail permanently")),
                     b"slow" => {
                         tokio::time::sleep(Duration::from_secs(1)).await;
+                        Ok(())
+                    }
+                    b"held" => {
+                        seen.held().await;
                         Ok(())
                     }
                     _ => Ok(()),
@@ -111,13 +193,9 @@ pub async fn serve(config: GcpConfig) -> (GcpServer, Seen) {
     (server, seen)
 }
 
-/// `shared/fixtures/gcp/<name>`.
+/// `fixtures/gcp/<name>`.
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/fixtures/gcp/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    nubes_test_support::fixtures::bytes(&format!("gcp/{name}"))
 }
 
 /// A `*.headers.json` fixture as header pairs.
