@@ -40,6 +40,7 @@ pub async fn start(app: App, config: AzureConfig) -> Result<AzureServer, Error> 
         Limit(rt.clone()),
         nubes_serve::ServeConfig::new(rt.config.header_read_timeout, rt.config.body_read_timeout),
         CancellationToken::clone(&rt.shutdown),
+        rt.config.shutdown_grace,
     );
     Ok(AzureServer { rt, server })
 }
@@ -91,10 +92,8 @@ impl AzureServer {
     /// Stops accepting connections and waits, up to the grace period, for
     /// in-flight invocations to finish.
     pub async fn shutdown(self) -> Result<(), Error> {
-        let grace = self.rt.config.shutdown_grace;
-        let deadline = tokio::time::Instant::now() + grace;
-        self.rt.shutdown.cancel();
-        let result = self.server.drain(deadline, grace, None).await;
+        let deadline = self.server.stop();
+        let result = self.server.drain(deadline, None).await;
         // The last interval's metrics, before the process exits.
         self.rt.metrics.flush();
         result

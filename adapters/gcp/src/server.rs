@@ -53,6 +53,7 @@ pub async fn start(app: App, config: GcpConfig) -> Result<GcpServer, Error> {
         rt.config.max_body_bytes as u64,
         nubes_serve::ServeConfig::new(rt.config.header_read_timeout, rt.config.body_read_timeout),
         rt.shutdown.clone(),
+        rt.config.shutdown_grace,
     );
     Ok(GcpServer {
         rt,
@@ -77,18 +78,13 @@ impl GcpServer {
     /// period for in-flight requests and pulled messages to finish; work still
     /// running after that is cut off and logged (the platform redelivers it).
     pub async fn shutdown(self) -> Result<(), Error> {
-        let grace = self.rt.config.shutdown_grace;
-        let deadline = tokio::time::Instant::now() + grace;
-        self.rt.shutdown.cancel();
+        let deadline = self.server.stop();
         #[cfg(feature = "pubsub-pull")]
         if let Some(pull) = self.pull {
             pull.stop(deadline).await;
         }
         // Cut-off requests answer `503` (see `routes::cut_off`).
-        let served = self
-            .server
-            .drain(deadline, grace, Some(&self.rt.cut_off))
-            .await;
+        let served = self.server.drain(deadline, Some(&self.rt.cut_off)).await;
         self.rt.metrics.flush(); // the last interval's metrics, before exit
         served
     }

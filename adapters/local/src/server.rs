@@ -75,6 +75,7 @@ pub async fn start(app: App, config: LocalConfig) -> Result<LocalServer, Error> 
         rt.config.max_body_bytes as u64,
         nubes_serve::ServeConfig::new(rt.config.header_read_timeout, rt.config.body_read_timeout),
         rt.shutdown.clone(),
+        rt.config.shutdown_grace,
     );
     Ok(LocalServer { rt, server })
 }
@@ -140,10 +141,8 @@ impl LocalServer {
     /// requests and event deliveries to finish. Events waiting for a retry are
     /// logged at error level with their content (they were not handled).
     pub async fn shutdown(self) -> Result<(), Error> {
-        let grace = self.rt.config.shutdown_grace;
-        let deadline = tokio::time::Instant::now() + grace;
-        self.rt.shutdown.cancel();
-        let served = self.server.drain(deadline, grace, None).await;
+        let deadline = self.server.stop();
+        let served = self.server.drain(deadline, None).await;
         self.rt.deliveries.close();
         if tokio::time::timeout_at(deadline, self.rt.deliveries.wait())
             .await

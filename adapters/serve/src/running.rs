@@ -46,13 +46,15 @@ impl Bound {
     }
 
     /// Starts [`serve`](crate::serve) in the background until `shutdown` is
-    /// cancelled.
+    /// cancelled; [`Running::stop`] cancels it and gives in-flight requests
+    /// `grace` to finish.
     pub fn spawn<S, L>(
         self,
         service: S,
         limit: L,
         config: ServeConfig,
         shutdown: CancellationToken,
+        grace: Duration,
     ) -> Running
     where
         S: Service<Request<AxumBody>, Response = Response<AxumBody>, Error = Infallible>
@@ -67,11 +69,13 @@ impl Bound {
             service,
             limit,
             config,
-            shutdown,
+            shutdown.clone(),
         ));
         Running {
             addr: self.addr,
             task,
+            shutdown,
+            grace,
         }
     }
 }
@@ -81,6 +85,8 @@ impl Bound {
 pub struct Running {
     addr: SocketAddr,
     task: JoinHandle<()>,
+    shutdown: CancellationToken,
+    grace: Duration,
 }
 
 impl Running {
@@ -94,9 +100,17 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Waits, once the server's shutdown token is cancelled, for in-flight
-    /// requests to finish until `deadline` (the end of the grace period
-    /// `grace`). Requests still running then are cut off: `cut_off` is
+    /// Begins shutdown: cancels the shutdown token (no connection is accepted
+    /// any more; handlers see [`Context::shutdown`](nubes_core::Context::shutdown)
+    /// cancelled) and returns the end of the grace period, the deadline for
+    /// [`drain`](Self::drain) and for the adapter's other in-flight work.
+    pub fn stop(&self) -> Instant {
+        self.shutdown.cancel();
+        Instant::now() + self.grace
+    }
+
+    /// Waits, once [`stop`](Self::stop) was called, for in-flight requests to
+    /// finish until `deadline`. Requests still running then are cut off: `cut_off` is
     /// cancelled so they can answer (they get a moment to), then the server
     /// task is aborted; that is logged at error level, their events are
     /// redelivered by the platform. A server task that failed (panicked) is a
@@ -104,10 +118,9 @@ impl Running {
     pub async fn drain(
         self,
         deadline: Instant,
-        grace: Duration,
         cut_off: Option<&CancellationToken>,
     ) -> Result<(), Error> {
-        let mut task = self.task;
+        let (grace, mut task) = (self.grace, self.task);
         match tokio::time::timeout_at(deadline, &mut task).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(Error::platform(format!("the HTTP server task failed: {e}"))),
