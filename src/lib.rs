@@ -48,7 +48,18 @@ pub use nubes_core::{
     ScheduledEvent, StorageAction, StorageEvent, TraceContext, TriggerDescription, TriggerKind,
     current_context, is_permanent, permanent, with_context,
 };
-pub use nubes_core::{bytes, chrono, idempotency, metrics};
+pub use nubes_core::{bytes, chrono, idempotency, metrics, resource};
+
+/// Buckets a handler reads and writes: S3, Google Cloud Storage, Azure Blob,
+/// the local storage folder (feature `bucket`).
+#[cfg(feature = "bucket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bucket")))]
+pub use nubes_core::bucket;
+
+#[cfg(feature = "bucket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bucket")))]
+pub use nubes_core::bucket::Bucket;
+pub use nubes_core::resource::Access;
 
 pub use nubes_core::raw;
 

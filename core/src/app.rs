@@ -8,6 +8,7 @@ use tower_service::Service;
 
 use crate::describe::{AppDescription, TriggerDescription};
 use crate::raw::{BoxedHandler, HttpService};
+use crate::resource::{Access, Resource, ResourceDescription, ResourceKind};
 use crate::{
     Body, BoxError, CronSchedule, Error, EventHandler, QueueMessage, ScheduledEvent, StorageEvent,
     TriggerKind,
@@ -43,6 +44,8 @@ pub struct App {
     pub(crate) queues: BTreeMap<String, BoxedHandler<QueueMessage>>,
     pub(crate) storage: BTreeMap<String, BoxedHandler<StorageEvent>>,
     pub(crate) schedules: BTreeMap<String, ScheduleTrigger>,
+    /// Declared resources and the union of the access declared for each.
+    resources: BTreeMap<(ResourceKind, String), Access>,
     problems: Vec<Error>,
 }
 
@@ -133,6 +136,30 @@ impl App {
         self
     }
 
+    /// Declares that the app uses `resource` (a [`Bucket`](crate::bucket::Bucket),
+    /// …) with the access it was declared with, so [`App::describe`] lists it
+    /// and the manifests create it and grant that access. Declaring the same
+    /// resource twice grants the union. A resource named like a trigger of the
+    /// matching kind is that trigger's resource (`on_storage("uploads", …)`
+    /// and `Bucket::new("uploads")` are one bucket).
+    pub fn uses(mut self, resource: &impl Resource) -> Self {
+        let ResourceDescription { kind, name, access } = resource.description();
+        if let Err(why) = valid_trigger_name(&name) {
+            self.problems
+                .push(Error::config(format!("{kind} `{name}`: {why}")));
+            return self;
+        }
+        if access.is_empty() {
+            self.problems.push(Error::config(format!(
+                "{kind} `{name}` is declared with no access: say what the app does with it, \
+                 e.g. `.allow(Access::READ | Access::WRITE)`"
+            )));
+            return self;
+        }
+        *self.resources.entry((kind, name)).or_default() |= access;
+        self
+    }
+
     /// Checks the registration; the first thing every adapter does.
     pub fn validate(&self) -> Result<(), Error> {
         match self.problems.as_slice() {
@@ -164,9 +191,19 @@ impl App {
             name: name.clone(),
             schedule: Some(t.schedule.expression().to_owned()),
         }));
+        let resources = self
+            .resources
+            .iter()
+            .map(|((kind, name), access)| ResourceDescription {
+                kind: *kind,
+                name: name.clone(),
+                access: *access,
+            })
+            .collect();
         AppDescription {
             http: self.http.is_some(),
             triggers,
+            resources,
         }
     }
 
@@ -300,6 +337,50 @@ mod tests {
             "{err}"
         );
         assert!(!app.is_registered(TriggerKind::Queue, "../etc"));
+    }
+
+    #[test]
+    fn resources_are_described_with_the_union_of_their_access() {
+        use crate::bucket::Bucket;
+        let app = App::new()
+            .uses(&Bucket::new("uploads").allow(Access::READ))
+            .uses(&Bucket::new("results").allow(Access::WRITE))
+            .uses(&Bucket::new("uploads").allow(Access::DELETE))
+            .on_storage("uploads", s);
+        assert!(app.validate().is_ok());
+        let d = app.describe();
+        let got: Vec<_> = d
+            .resources
+            .iter()
+            .map(|r| (r.kind, r.name.as_str(), r.access))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (ResourceKind::Bucket, "results", Access::WRITE),
+                (
+                    ResourceKind::Bucket,
+                    "uploads",
+                    Access::READ | Access::DELETE
+                ),
+            ]
+        );
+        assert_eq!(
+            serde_json::to_value(&d).unwrap()["resources"][0],
+            serde_json::json!({"kind":"bucket","name":"results","access":["write"]})
+        );
+    }
+
+    #[test]
+    fn resources_without_access_or_with_bad_names_are_reported() {
+        use crate::bucket::Bucket;
+        let err = App::new()
+            .uses(&Bucket::new("uploads"))
+            .uses(&Bucket::new("../x").allow(Access::READ))
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("2 problems"), "{err}");
+        assert!(err.to_string().contains("no access"), "{err}");
     }
 
     #[test]

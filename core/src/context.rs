@@ -50,6 +50,8 @@ struct Inner {
     extensions: http::Extensions,
     /// Where custom metrics go (disabled unless the adapter installs a sink).
     metrics: crate::metrics::Metrics,
+    /// The app's resource backends (`None` when it declared none).
+    resources: Option<Arc<crate::raw::Resources>>,
 }
 
 impl Context {
@@ -136,6 +138,13 @@ impl Context {
         &self.inner.metrics
     }
 
+    /// The resource backends the adapter attached (buckets and the other
+    /// resource handles resolve through them); `None` when the app declared
+    /// no resource.
+    pub fn resources(&self) -> Option<&Arc<crate::raw::Resources>> {
+        self.inner.resources.as_ref()
+    }
+
     /// Platform-specific details the adapter attached, by type: for instance
     /// `ctx.extension::<nubes::aws::Invocation>()` gives the invoked function
     /// ARN on AWS. `None` on other platforms.
@@ -182,6 +191,7 @@ impl ContextBuilder {
                 shutdown: None,
                 extensions: http::Extensions::new(),
                 metrics: crate::metrics::Metrics::disabled(),
+                resources: None,
             },
         }
     }
@@ -230,6 +240,13 @@ impl ContextBuilder {
     #[inline]
     pub fn shutdown(mut self, token: impl Into<Arc<CancellationToken>>) -> Self {
         self.inner.shutdown = Some(token.into());
+        self
+    }
+
+    /// Attaches the app's resource backends (see [`Context::resources`]).
+    #[inline]
+    pub fn resources(mut self, resources: Option<Arc<crate::raw::Resources>>) -> Self {
+        self.inner.resources = resources;
         self
     }
 

@@ -52,3 +52,11 @@ pub(crate) fn record_http(failed: bool, elapsed: std::time::Duration) {
             .record_invocation(crate::TriggerKind::Http, "http", failed, elapsed);
     });
 }
+
+/// The resources of the invocation running on this task, if any.
+pub(crate) fn resources() -> Option<std::sync::Arc<crate::raw::Resources>> {
+    CURRENT
+        .try_with(|ctx| ctx.resources().cloned())
+        .ok()
+        .flatten()
+}

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::TriggerKind;
+use crate::resource::ResourceDescription;
 
 /// Everything a manifest generator needs to know about an app, without running
 /// it: whether it serves HTTP, and each event trigger's kind, name and schedule.
@@ -23,6 +24,10 @@ pub struct AppDescription {
     pub http: bool,
     /// The event triggers, ordered by kind then name.
     pub triggers: Vec<TriggerDescription>,
+    /// The declared resources, ordered by kind then name, each with the
+    /// access the app needs (see [`App::uses`](crate::App::uses)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceDescription>,
 }
 
 /// One event trigger of an [`AppDescription`].

@@ -25,6 +25,25 @@ pub enum ErrorKind {
     Platform,
     /// A user handler returned an error, panicked or ran out of time.
     Handler,
+    /// A resource operation named something that does not exist (an object,
+    /// a key, a bucket).
+    NotFound,
+    /// The cloud refused the operation, or the app did not declare the access
+    /// it needs on the resource.
+    PermissionDenied,
+    /// A condition of the operation did not hold (the object exists already,
+    /// a version changed meanwhile).
+    Conflict,
+    /// The service asked to slow down; retrying later succeeds.
+    Throttled,
+    /// A temporary failure (timeout, connection reset, 5xx); retrying succeeds.
+    /// Returned from a handler, the platform redelivers the event.
+    Transient,
+    /// The operation or option is not available on this platform or backend.
+    Unsupported,
+    /// An argument of a resource operation is invalid (an empty key, a range
+    /// that ends before it starts, an expiry the platform cannot sign).
+    InvalidInput,
 }
 
 impl ErrorKind {
@@ -36,7 +55,20 @@ impl ErrorKind {
             ErrorKind::Config => "config",
             ErrorKind::Platform => "platform",
             ErrorKind::Handler => "handler",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Transient => "transient",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::InvalidInput => "invalid_input",
         }
+    }
+
+    /// True for the kinds that a later retry may fix ([`ErrorKind::Throttled`],
+    /// [`ErrorKind::Transient`]).
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::Throttled | ErrorKind::Transient)
     }
 }
 
@@ -110,6 +142,26 @@ impl Error {
         }
     }
 
+    /// An [`ErrorKind::NotFound`] error.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::NotFound, message)
+    }
+
+    /// An [`ErrorKind::PermissionDenied`] error.
+    pub fn permission_denied(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::PermissionDenied, message)
+    }
+
+    /// An [`ErrorKind::Unsupported`] error.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Unsupported, message)
+    }
+
+    /// An [`ErrorKind::InvalidInput`] error.
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidInput, message)
+    }
+
     /// What kind of error this is.
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -161,6 +213,13 @@ impl fmt::Display for Error {
             ErrorKind::Config => "configuration error",
             ErrorKind::Platform => "platform error",
             ErrorKind::Handler => "handler error",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::PermissionDenied => "permission denied",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Transient => "temporary failure",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::InvalidInput => "invalid input",
         };
         write!(f, "{prefix}: {}", self.message)
     }

@@ -17,6 +17,7 @@
 
 mod app;
 mod body;
+pub mod bucket;
 mod context;
 mod cron;
 mod current;
@@ -34,6 +35,7 @@ mod permanent;
 mod platform;
 pub mod raw;
 mod raw_event;
+pub mod resource;
 mod trace;
 
 pub use app::App;

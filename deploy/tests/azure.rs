@@ -19,6 +19,7 @@ fn echo_description() -> AppDescription {
         schedule: schedule.map(str::to_owned),
     };
     AppDescription {
+        resources: Vec::new(),
         http: true,
         triggers: vec![
             t(TriggerKind::Queue, "orders", None),
@@ -262,6 +263,7 @@ fn unusable_names_are_config_errors() {
         (vec!["Jobs", "jobs"], false, "nubes-queue-jobs"),
     ] {
         let d = AppDescription {
+            resources: Vec::new(),
             http,
             triggers: names.iter().map(|n| queue(n)).collect(),
         };
@@ -287,6 +289,7 @@ fn event_functions_live_in_their_own_namespace() {
         schedule: schedule.map(str::to_owned),
     };
     let d = AppDescription {
+        resources: Vec::new(),
         http: true,
         triggers: vec![
             t(TriggerKind::Queue, "http", None),

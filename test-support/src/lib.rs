@@ -16,6 +16,8 @@
 //!   [`lambda_emulator`] (cargo-lambda's Runtime API emulator);
 //! - [`wait`]: polling a condition with a bound, where a test cannot be
 //!   signalled directly (never a fixed sleep as synchronisation);
+//! - `bucket_suite` (feature `bucket-suite`): the behaviour suite every
+//!   bucket backend runs against its emulator;
 //! - `log_capture` (feature `log-capture`): log lines captured in memory for
 //!   the observability tests.
 //!
@@ -23,6 +25,8 @@
 //! fails loudly. Not published, used as a dev-dependency.
 
 pub mod bound_port;
+#[cfg(feature = "bucket-suite")]
+pub mod bucket_suite;
 pub mod fixtures;
 pub mod http_ready;
 pub mod lambda_emulator;

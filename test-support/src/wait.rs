@@ -20,6 +20,24 @@ pub async fn until(what: &str, bound: Duration, mut done: impl FnMut() -> bool) 
     }
 }
 
+/// [`until`] with an asynchronous check (an HTTP request, a read from an
+/// emulator).
+///
+/// # Panics
+///
+/// When the check still fails after `bound`, naming `what` was awaited.
+pub async fn until_async<F, Fut>(what: &str, bound: Duration, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !done().await {
+        assert!(started.elapsed() < bound, "not within {bound:?}: {what}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// [`until`] for a synchronous test (it blocks the calling thread).
 ///
 /// # Panics

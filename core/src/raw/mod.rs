@@ -11,17 +11,21 @@
 //! stability promise: it changes with the adapters.
 
 mod app;
+mod bucket_backend;
 pub mod deadline;
 pub mod env;
 mod events;
 pub mod log_fields;
 pub mod log_filter;
 mod request_body;
+mod resources;
 mod termination;
 
 pub use app::AppDispatch;
+pub use bucket_backend::BucketBackend;
 pub use events::{json_event, raw_event};
 pub use request_body::{RefusedBody, read_request_body};
+pub use resources::{BucketConnector, Resources};
 pub use termination::termination_signal;
 
 pub use crate::app::ScheduleTrigger;

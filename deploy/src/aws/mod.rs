@@ -80,6 +80,7 @@ impl Default for SamOptions {
 /// use nubes_deploy::aws::{SamOptions, sam_template};
 ///
 /// let app = AppDescription {
+///     resources: Vec::new(),
 ///     http: true,
 ///     triggers: vec![TriggerDescription { kind: TriggerKind::Schedule, name: "nightly".into(), schedule: Some("0 3 * * *".into()) }],
 /// };
@@ -276,6 +277,7 @@ mod tests {
     #[test]
     fn queues_get_dead_letters_and_batch_failures() {
         let app = AppDescription {
+            resources: Vec::new(),
             http: false,
             triggers: vec![
                 trigger(TriggerKind::Queue, "orders", None),

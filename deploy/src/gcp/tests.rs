@@ -12,6 +12,7 @@ fn echo_app() -> AppDescription {
         schedule: schedule.map(str::to_owned),
     };
     AppDescription {
+        resources: Vec::new(),
         http: true,
         triggers: vec![
             t(TriggerKind::Queue, "orders", None),
@@ -98,6 +99,7 @@ fn every_trigger_is_wired_to_its_reserved_path() {
 #[test]
 fn a_prebuilt_binary_is_copied_not_compiled() {
     let app = AppDescription {
+        resources: Vec::new(),
         http: true,
         triggers: vec![],
     };
