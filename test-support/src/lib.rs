@@ -13,7 +13,8 @@
 //!   [`process`] (process groups killed on drop, SIGTERM and waiting for the
 //!   exit), [`log_file`] (their output), [`tool`] (external
 //!   tools of the `#[ignore]`d peer tests: a missing one fails the test) and
-//!   [`lambda_emulator`] (cargo-lambda's Runtime API emulator);
+//!   [`lambda_emulator`] (cargo-lambda's Runtime API emulator) and
+//!   [`gcs_emulator`] (gcp-storage-emulator);
 //! - [`wait`]: polling a condition with a bound, where a test cannot be
 //!   signalled directly (never a fixed sleep as synchronisation);
 //! - `bucket_suite` (feature `bucket-suite`): the behaviour suite every
@@ -28,6 +29,7 @@ pub mod bound_port;
 #[cfg(feature = "bucket-suite")]
 pub mod bucket_suite;
 pub mod fixtures;
+pub mod gcs_emulator;
 pub mod http_ready;
 pub mod lambda_emulator;
 #[cfg(feature = "log-capture")]

@@ -22,6 +22,8 @@
 //!   IAM invoker check (`--no-allow-unauthenticated`) then guards the service.
 //! - `NUBES_GCP_MODE=pull` (feature `pubsub-pull`) also pulls each queue
 //!   trigger's subscription with bounded concurrency.
+//! - With the `bucket` feature (nubes' `bucket`), the app's declared buckets
+//!   are Cloud Storage buckets ([`GcsBuckets`]), connected on first use.
 //! - Logs are Cloud Logging JSON ([`CloudLogging`]); SIGTERM drains in-flight
 //!   requests within the grace period.
 //!
@@ -44,6 +46,8 @@ mod auth;
 #[cfg(not(feature = "push-auth"))]
 #[path = "auth_unavailable.rs"]
 mod auth;
+#[cfg(feature = "bucket")]
+mod bucket;
 mod config;
 mod event;
 #[doc(hidden)]
@@ -65,6 +69,8 @@ mod server;
 mod tls;
 mod user_http;
 
+#[cfg(feature = "bucket")]
+pub use bucket::GcsBuckets;
 pub use config::{GOOGLE_JWKS_URL, GcpConfig, Mode, PullConfig, PushAuthConfig};
 pub use logging::CloudLogging;
 pub use server::{GcpServer, run, start};

@@ -1,5 +1,6 @@
-//! The project id from Cloud Run's metadata server, for trace links in logs
-//! when no environment variable names the project (Cloud Run sets none).
+//! Cloud Run's metadata server: the project id, for trace links in logs when
+//! no environment variable names the project (Cloud Run sets none), and the
+//! service account's email, which signs presigned bucket URLs.
 
 use std::time::Duration;
 
@@ -15,17 +16,31 @@ use hyper_util::rt::TokioExecutor;
 /// `GCE_METADATA_HOST` overrides it, as in Google's client libraries.
 const METADATA_HOST: &str = "169.254.169.254";
 const PROJECT_ID_PATH: &str = "/computeMetadata/v1/project/project-id";
+#[cfg(feature = "bucket")]
+const EMAIL_PATH: &str = "/computeMetadata/v1/instance/service-accounts/default/email";
 
 /// The project id, or `None` when the metadata server does not answer
 /// within a second (not on Google Cloud, or a local run).
 pub(crate) async fn project_id() -> Option<String> {
+    get(PROJECT_ID_PATH).await
+}
+
+/// The email of the instance's service account, or `None` when the metadata
+/// server does not answer within a second.
+#[cfg(feature = "bucket")]
+pub(crate) async fn service_account_email() -> Option<String> {
+    get(EMAIL_PATH).await
+}
+
+/// The trimmed text the metadata server answers at `path`.
+async fn get(path: &str) -> Option<String> {
     let host = std::env::var("GCE_METADATA_HOST")
         .ok()
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| METADATA_HOST.to_owned());
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let request = Request::get(format!("http://{host}{PROJECT_ID_PATH}"))
+    let request = Request::get(format!("http://{host}{path}"))
         .header("metadata-flavor", "Google")
         .body(Empty::new())
         .ok()?;

@@ -193,6 +193,7 @@ async fn handle(
         .raw_event(nubes_core::raw::json_event(raw))
         .shutdown(rt.shutdown.clone())
         .metrics(rt.metrics_handle.clone())
+        .resources(rt.resources.clone())
         .build();
     let outcome = rt.app.dispatch_queue(msg, ctx).instrument(span).await;
     if outcome.should_acknowledge() {

@@ -224,6 +224,7 @@ async fn dispatch(
         .raw_event(nubes_core::raw::raw_event(decoded.raw_type, raw))
         .shutdown(rt.shutdown.clone())
         .metrics(rt.metrics_handle.clone())
+        .resources(rt.resources.clone())
         .build();
     let deadline = ctx.deadline();
     let app = &rt.app;

@@ -24,6 +24,9 @@ pub(crate) struct Runtime {
     pub(crate) metrics: nubes_core::metrics::PeriodicFlush,
     /// The handle every `Context` gets.
     pub(crate) metrics_handle: nubes_core::metrics::Metrics,
+    /// The app's declared resources (buckets), attached to every `Context`;
+    /// `None` when it declares none or the build has no backend.
+    pub(crate) resources: Option<Arc<nubes_core::raw::Resources>>,
     /// The request timeout as the cut-off of the app's own routes, made once.
     pub(crate) http_timeout: nubes_core::raw::HttpTimeout,
     /// For each event kind, its trigger when the app registers exactly one:
@@ -77,7 +80,12 @@ impl Runtime {
             ),
             timeout_setting(&config),
         );
+        #[cfg(feature = "bucket")]
+        let resources = crate::bucket::resources(&description);
+        #[cfg(not(feature = "bucket"))]
+        let resources = None;
         Runtime {
+            resources,
             http_timeout,
             metrics_handle: metrics.metrics(),
             metrics,

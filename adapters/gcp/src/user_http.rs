@@ -54,7 +54,8 @@ impl UserHttp {
         let mut ctx = ContextBuilder::new(Platform::Gcp, TriggerKind::Http, "http")
             .deadline(SystemTime::now() + rt.config.request_timeout)
             .shutdown(self.shutdown.clone())
-            .metrics(rt.metrics_handle.clone());
+            .metrics(rt.metrics_handle.clone())
+            .resources(rt.resources.clone());
         if let Some(trace) = TraceContext::from_headers(request.headers()) {
             ctx = ctx.trace(trace);
         }
