@@ -13,7 +13,12 @@
 //! `"contentType": null` there, which clients cannot parse; GCS answers
 //! `application/octet-stream`, and so does the patched emulator. It also
 //! serves one request at a time with a listen backlog of 5, refusing
-//! concurrent clients: the backlog is made longer. Nothing else changes.
+//! concurrent clients: the backlog is made longer. Last, it lacks the XML
+//! API's multipart uploads, which OpenDAL uses for every object larger than
+//! one part (8 MiB): the launcher adds them (initiate, upload part,
+//! complete, abort; parts held in memory, joined on completion), so the
+//! client's streaming is what the large-object test measures. Nothing else
+//! changes.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -54,6 +59,71 @@ def media_upload_with_default_type(request, response, storage):
 socketserver.TCPServer.request_queue_size = 256
 server._read_data = read_media_as_bytes
 objects._media_upload = media_upload_with_default_type
+# XML API multipart uploads (POST ?uploads, PUT ?partNumber&uploadId,
+# POST ?uploadId, DELETE ?uploadId), which GCS serves and the emulator does
+# not: parts are kept in memory and joined into one object on completion.
+import re, uuid
+from http import HTTPStatus
+uploads = {}
+
+def raw_body(request):
+    handler = request._request_handler
+    return server._decode_raw_data(server._read_raw_data(handler), handler) or b""
+
+def xml(response, text):
+    response["Content-Type"] = "application/xml"
+    response._content = text
+
+def initiate(request, response, storage, *args, **kwargs):
+    raw_body(request)
+    headers = request._request_handler.headers
+    meta = {k[len("x-goog-meta-"):]: v for k, v in headers.items() if k.lower().startswith("x-goog-meta-")}
+    upload_id = uuid.uuid4().hex
+    uploads[upload_id] = {"parts": {}, "type": headers.get("Content-Type") or "application/octet-stream", "meta": meta}
+    xml(response, "<InitiateMultipartUploadResult><Bucket>{}</Bucket><Key>{}</Key><UploadId>{}</UploadId></InitiateMultipartUploadResult>".format(
+        request.params["bucket_name"], request.params["object_id"], upload_id))
+
+def complete(request, response, storage, *args, **kwargs):
+    upload = uploads.pop(request.query["uploadId"][0], None)
+    listed = re.findall(rb"<PartNumber>(\d+)</PartNumber>", raw_body(request))
+    if upload is None:
+        response.status = HTTPStatus.NOT_FOUND
+        return
+    data = b"".join(upload["parts"][int(n)] for n in listed)
+    bucket, key = request.params["bucket_name"], request.params["object_id"]
+    extra = {"metadata": upload["meta"]} if upload["meta"] else None
+    obj = objects._make_object_resource(request.base_url, bucket, key, upload["type"], str(len(data)), extra)
+    obj = objects._checksums(data, obj)
+    storage.create_file(bucket, key, data, obj)
+    response["ETag"] = '"{}"'.format(obj["etag"])
+    xml(response, "<CompleteMultipartUploadResult><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>".format(bucket, key, obj["etag"]))
+
+def post(request, response, storage, *args, **kwargs):
+    if "uploadId" in request.query:
+        return complete(request, response, storage)
+    return initiate(request, response, storage)
+
+def put(request, response, storage, *args, **kwargs):
+    if "uploadId" not in request.query:
+        return xml_upload(request, response, storage)
+    upload = uploads.get(request.query["uploadId"][0])
+    if upload is None:
+        response.status = HTTPStatus.NOT_FOUND
+        return
+    upload["parts"][int(request.query["partNumber"][0])] = raw_body(request)
+    response["ETag"] = '"part-{}"'.format(request.query["partNumber"][0])
+
+def abort(request, response, storage, *args, **kwargs):
+    uploads.pop(request.query.get("uploadId", [""])[0], None)
+    response.status = HTTPStatus.NO_CONTENT
+
+xml_upload = objects.xml_upload
+for _, methods in server.HANDLERS:
+    if methods.get(server.PUT) is objects.xml_upload:
+        methods[server.PUT] = put
+        methods[server.POST] = post
+        methods[server.DELETE] = abort
+
 from gcp_storage_emulator.__main__ import main
 main(sys.argv[1:])
 "#;

@@ -27,10 +27,13 @@ async fn large_object_streams_with_bounded_memory() {
     let before = bucket_suite::peak_rss_bytes();
     let largest_chunk = bucket_suite::large_object(&bucket, SIZE).await;
     let grown = bucket_suite::peak_rss_bytes().saturating_sub(before);
-    // Parts of 8 MiB, 4 in flight, and 8 MiB read chunks: tens of MiB at
-    // most, never the object.
+    // The budget does not depend on the object's size: OpenDAL's 8 MiB
+    // parts, 4 in flight plus the one filling (40 MiB), and 8 MiB ranged
+    // reads; measured ~49 MiB for 100 MiB, and the same for any larger
+    // object (a held object would be the object's size, plus copies).
+    const BUDGET: u64 = 64 * 1024 * 1024;
     assert!(
-        grown < SIZE / 2,
+        grown < BUDGET,
         "peak memory grew by {} MiB for a {} MiB object",
         grown >> 20,
         SIZE >> 20
