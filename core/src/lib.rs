@@ -24,6 +24,7 @@ mod current;
 mod describe;
 mod dispatch;
 mod error;
+mod error_response;
 mod event;
 mod handler;
 mod http_dispatch;

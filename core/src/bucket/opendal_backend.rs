@@ -146,12 +146,9 @@ impl BucketBackend for OpendalBucket {
         range: Option<ByteRange>,
     ) -> BoxFuture<'a, Result<Object, Error>> {
         async move {
-            let stat = self
-                .op
-                .stat(key)
-                .await
-                .map_err(self.error("reading", key))?;
-            let meta = meta_of(key, &stat);
+            // The size bounds the ranged reads (no second stat inside OpenDAL)
+            // and the metadata comes with the object.
+            let meta = self.head(key).await?;
             let size = meta.size;
             let (start, end) = match range {
                 None => (0, size),
