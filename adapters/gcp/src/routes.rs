@@ -141,7 +141,9 @@ async fn on_reserved_path(
     // A path (or Eventarc filter) naming the bucket's cloud name reaches the
     // trigger of its logical name.
     let name = match kind {
-        TriggerKind::Storage => rt.storage_trigger(&name).map_or(name.clone(), str::to_owned),
+        TriggerKind::Storage => rt
+            .storage_trigger(&name)
+            .map_or(name.clone(), str::to_owned),
         _ => name,
     };
     dispatch(&rt, name, decoded, &parts.headers, bytes).await

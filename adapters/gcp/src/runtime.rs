@@ -186,7 +186,10 @@ mod tests {
         if let Some(headers) = headers {
             let headers = nubes_test_support::fixtures::json(headers);
             for (name, value) in headers.as_object().expect("headers object") {
-                let value = value.as_str().expect("header text").replace("some-bucket", bucket);
+                let value = value
+                    .as_str()
+                    .expect("header text")
+                    .replace("some-bucket", bucket);
                 map.insert(
                     HeaderName::from_bytes(name.as_bytes()).expect("name"),
                     HeaderValue::from_str(&value).expect("value"),

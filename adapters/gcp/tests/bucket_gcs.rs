@@ -22,7 +22,6 @@ use nubes_gcp::GcsBuckets;
 use nubes_test_support::bucket_suite;
 use nubes_test_support::gcs_emulator::GcsEmulator;
 
-
 /// The emulator every test of this binary shares (it exits with the process).
 fn emulator() -> &'static GcsEmulator {
     static EMULATOR: OnceLock<GcsEmulator> = OnceLock::new();

@@ -38,7 +38,10 @@ async fn large_object_streams_with_bounded_memory() {
         grown >> 20,
         SIZE >> 20
     );
-    assert!(largest_chunk <= 16 * 1024 * 1024, "chunk of {largest_chunk} bytes");
+    assert!(
+        largest_chunk <= 16 * 1024 * 1024,
+        "chunk of {largest_chunk} bytes"
+    );
     eprintln!(
         "100 MiB through GCS: peak RSS grew {} MiB; largest chunk {} KiB",
         grown >> 20,

@@ -4,7 +4,8 @@
 //! reserved path (Pub/Sub push subscriptions with OIDC to
 //! `/_nubes/queues/{name}`, each with a dead-letter topic; Eventarc Cloud
 //! Storage triggers to `/_nubes/storage/{name}`; Cloud Scheduler jobs to
-//! `/_nubes/schedules/{name}`).
+//! `/_nubes/schedules/{name}`), which also creates the declared buckets and
+//! grants the service exactly their declared access (see `buckets`).
 //!
 //! ```
 //! use nubes_core::{App, BoxError, Context, QueueMessage};
@@ -18,6 +19,7 @@
 //! assert!(files.service_yaml.contains("kind: Service"));
 //! ```
 
+mod buckets;
 mod dockerfile;
 mod service;
 mod triggers;
@@ -136,6 +138,7 @@ pub fn generate(app: &AppDescription, options: &ManifestOptions) -> Result<Manif
             "Pub/Sub's maximum delivery attempts must be between 5 and 100",
         ));
     }
+    let buckets = buckets::plan(app, options)?;
     let mut plan = Vec::new();
     for trigger in &app.triggers {
         plan.push(match trigger.kind {
@@ -143,15 +146,24 @@ pub fn generate(app: &AppDescription, options: &ManifestOptions) -> Result<Manif
                 check_pubsub_name(&trigger.name)?;
                 Wiring::Queue(trigger.name.clone())
             }
-            TriggerKind::Storage => Wiring::Storage(trigger.name.clone()),
+            TriggerKind::Storage => {
+                // Eventarc filters on the cloud name of a declared bucket
+                // (the script's `NUBES_BUCKET_<NAME>` overrides it, as for
+                // the bucket itself).
+                let physical = buckets
+                    .iter()
+                    .find(|b| b.name == trigger.name)
+                    .map_or_else(|| trigger.name.clone(), buckets::shell_name);
+                Wiring::Storage(trigger.name.clone(), physical)
+            }
             TriggerKind::Schedule => Wiring::Schedule(trigger.name.clone(), unix_cron(trigger)?),
             _ => continue,
         });
     }
     Ok(Manifest {
-        service_yaml: service::yaml(options),
+        service_yaml: service::yaml(options, &buckets::env(&buckets)),
         dockerfile: dockerfile::text(options),
-        triggers_script: triggers::script(options, &plan),
+        triggers_script: triggers::script(options, &plan, &buckets),
     })
 }
 
@@ -159,7 +171,8 @@ pub fn generate(app: &AppDescription, options: &ManifestOptions) -> Result<Manif
 #[derive(Debug)]
 enum Wiring {
     Queue(String),
-    Storage(String),
+    /// The trigger's name and the bucket's cloud name (a shell word).
+    Storage(String, String),
     /// Name and its Cloud Scheduler (unix-cron) expression.
     Schedule(String, String),
 }

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use super::ManifestOptions;
 
-pub(super) fn yaml(o: &ManifestOptions) -> String {
+/// `env`: extra variables, e.g. each bucket's `NUBES_BUCKET_<NAME>`.
+pub(super) fn yaml(o: &ManifestOptions, env: &[(String, String)]) -> String {
     let mut y = String::new();
     let _ = writeln!(
         y,
@@ -48,6 +49,10 @@ pub(super) fn yaml(o: &ManifestOptions) -> String {
     let _ = writeln!(y, "              value: \"300000\"");
     let _ = writeln!(y, "            - name: RUST_LOG");
     let _ = writeln!(y, "              value: info");
+    for (name, value) in env {
+        let _ = writeln!(y, "            - name: {name}");
+        let _ = writeln!(y, "              value: \"{value}\"");
+    }
     let _ = writeln!(y, "          startupProbe:");
     let _ = writeln!(y, "            tcpSocket:");
     let _ = writeln!(y, "              port: 8080");

@@ -154,6 +154,25 @@ fn the_service_yaml_parses() {
         "PyYAML is missing: pip install pyyaml (.ci/install-gcp.sh)"
     );
     assert!(out.status.success(), "{stderr}");
+    // With buckets: each `NUBES_BUCKET_<NAME>` is a string variable.
+    std::fs::write(
+        &path,
+        generate(&bucket_app(), &options()).unwrap().service_yaml,
+    )
+    .unwrap();
+    let check = "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); \
+                 env = {e['name']: e['value'] for e in d['spec']['template']['spec']['containers'][0]['env']}; \
+                 assert env['NUBES_BUCKET_UPLOADS'] == 'my-project-uploads', env";
+    let out = Command::new("python3")
+        .args(["-c", check])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -180,6 +199,11 @@ fn names_and_schedules_google_cannot_take_are_refused() {
 /// resource as missing (or, with `existing`, as already there); returns the
 /// recorded calls, one per line.
 fn run_script(existing: bool) -> String {
+    run_script_for(&echo_app(), existing)
+}
+
+/// [`run_script`] for `app`'s script.
+fn run_script_for(app: &AppDescription, existing: bool) -> String {
     let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("gcloud");
     let describe = if existing { "exit 0" } else { "exit 1" };
@@ -189,6 +213,7 @@ fn run_script(existing: bool) -> String {
             r#"#!/usr/bin/env bash
 echo "$*" >> "$GCLOUD_LOG"
 case "$*" in
+  *serviceAccountName*) echo "runner@demo.iam.gserviceaccount.com" ;;
   "run services describe"*) echo "https://echo-xyz-ew.a.run.app" ;;
   "projects describe"*) echo "123456789" ;;
   "storage service-agent"*) echo "service-1@gs-project-accounts.iam.gserviceaccount.com" ;;
@@ -201,11 +226,7 @@ esac
     let chmod = Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
     assert!(chmod.success());
     let script = dir.path().join("triggers.sh");
-    std::fs::write(
-        &script,
-        generate(&echo_app(), &options()).unwrap().triggers_script,
-    )
-    .unwrap();
+    std::fs::write(&script, generate(app, &options()).unwrap().triggers_script).unwrap();
     let log = dir.path().join("gcloud.log");
     let path = format!(
         "{}:{}",
@@ -325,4 +346,165 @@ fn delivery_attempts_are_within_what_pubsub_accepts() {
     app.triggers.retain(|t| t.kind != TriggerKind::Queue);
     let script = generate(&app, &options()).unwrap().triggers_script;
     assert!(!script.contains("PUBSUB_AGENT"), "{script}");
+}
+
+/// The pipeline's shape: `uploads` read+write+delete with its storage
+/// trigger, `results` write only, `archive` read only.
+fn bucket_app() -> AppDescription {
+    use nubes_core::App;
+    use nubes_core::bucket::Bucket;
+    use nubes_core::resource::Access;
+    async fn h(
+        _: nubes_core::StorageEvent,
+        _: nubes_core::Context,
+    ) -> Result<(), nubes_core::BoxError> {
+        Ok(())
+    }
+    App::new()
+        .uses(&Bucket::new("uploads").allow(Access::ALL))
+        .uses(&Bucket::new("results").allow(Access::WRITE))
+        .uses(&Bucket::new("archive").allow(Access::READ))
+        .on_storage("uploads", h)
+        .describe()
+}
+
+const RUNNER: &str = "serviceAccount:runner@demo.iam.gserviceaccount.com";
+
+/// The bindings of bucket `gs://{bucket}` the script made, role by role.
+fn bucket_roles(calls: &str, bucket: &str) -> Vec<String> {
+    let prefix =
+        format!("storage buckets add-iam-policy-binding gs://{bucket} --member {RUNNER} --role ");
+    calls
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn buckets_are_created_and_granted_exactly_the_declared_access() {
+    let calls = run_script_for(&bucket_app(), false);
+    for bucket in [
+        "my-project-uploads",
+        "my-project-results",
+        "my-project-archive",
+    ] {
+        let create = format!(
+            "storage buckets create gs://{bucket} --project demo --location europe-west4 --uniform-bucket-level-access"
+        );
+        assert!(calls.contains(&create), "missing `{create}` in:\n{calls}");
+    }
+    assert_eq!(
+        bucket_roles(&calls, "my-project-uploads"),
+        [
+            "roles/storage.objectViewer",
+            "roles/storage.objectCreator",
+            "projects/demo/roles/nubesObjectDeleter"
+        ]
+    );
+    assert_eq!(
+        bucket_roles(&calls, "my-project-results"),
+        ["roles/storage.objectCreator"]
+    );
+    assert_eq!(
+        bucket_roles(&calls, "my-project-archive"),
+        ["roles/storage.objectViewer"]
+    );
+    // Delete is its own custom role, with that one permission.
+    assert!(calls.contains(
+        "iam roles create nubesObjectDeleter --project demo --title nubes object deleter --permissions storage.objects.delete"
+    ), "{calls}");
+    // Signing presigned URLs as itself, granted on the account only.
+    assert!(calls.contains(&format!(
+        "iam service-accounts add-iam-policy-binding runner@demo.iam.gserviceaccount.com --project demo --member {RUNNER} --role roles/iam.serviceAccountTokenCreator"
+    )), "{calls}");
+    // No project-wide storage grant at all.
+    assert!(
+        !calls
+            .lines()
+            .any(|l| l.starts_with("projects add-iam-policy-binding")
+                && l.contains("roles/storage.")),
+        "{calls}"
+    );
+    // The storage trigger filters on the bucket's cloud name.
+    assert!(
+        calls.contains("--event-filters bucket=my-project-uploads"),
+        "{calls}"
+    );
+
+    // Run again with everything in place: nothing is created twice.
+    let again = run_script_for(&bucket_app(), true);
+    assert!(!again.contains("storage buckets create"), "{again}");
+    assert!(!again.contains("iam roles create"), "{again}");
+}
+
+#[test]
+fn an_app_that_only_reads_gets_no_write_or_delete_role() {
+    use nubes_core::App;
+    use nubes_core::bucket::Bucket;
+    use nubes_core::resource::Access;
+    let app = App::new()
+        .uses(&Bucket::new("reports").allow(Access::READ))
+        .describe();
+    let m = generate(&app, &options()).unwrap();
+    // The commands (the comments explain every role).
+    let script: String = m
+        .triggers_script
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        script.contains("--role \"roles/storage.objectViewer\""),
+        "{script}"
+    );
+    for broader in [
+        "objectCreator",
+        "objectAdmin",
+        "objectUser",
+        "storage.admin",
+        "nubesObjectDeleter",
+        "storage.objects.delete",
+    ] {
+        assert!(
+            !script.contains(broader),
+            "`{broader}` granted to a read-only app:\n{script}"
+        );
+    }
+    let calls = run_script_for(&app, false);
+    assert_eq!(
+        bucket_roles(&calls, "my-project-reports"),
+        ["roles/storage.objectViewer"]
+    );
+}
+
+#[test]
+fn the_service_sets_each_buckets_cloud_name() {
+    let m = generate(&bucket_app(), &options()).unwrap();
+    for (var, value) in [
+        ("NUBES_BUCKET_UPLOADS", "my-project-uploads"),
+        ("NUBES_BUCKET_RESULTS", "my-project-results"),
+        ("NUBES_BUCKET_ARCHIVE", "my-project-archive"),
+    ] {
+        let entry = format!("            - name: {var}\n              value: \"{value}\"\n");
+        assert!(m.service_yaml.contains(&entry), "{}", m.service_yaml);
+    }
+    // An app without buckets: no bucket step, no variable.
+    let none = generate(&echo_app(), &options()).unwrap();
+    assert!(!none.triggers_script.contains("storage buckets"));
+    assert!(!none.service_yaml.contains("NUBES_BUCKET_"));
+    // The bucket step is valid bash, and names too long for GCS are refused.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("triggers.sh");
+    std::fs::write(&path, &m.triggers_script).unwrap();
+    let bash = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(
+        bash.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bash.stderr)
+    );
+    let mut long = options();
+    long.project = "p".repeat(60);
+    let err = generate(&bucket_app(), &long).unwrap_err();
+    assert!(err.to_string().contains("3 to 63 characters"), "{err}");
 }

@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 
 use nubes_core::StorageAction;
 
+use super::buckets::PlannedBucket;
 use super::{ManifestOptions, Wiring, kebab};
 
-pub(super) fn script(o: &ManifestOptions, plan: &[Wiring]) -> String {
+pub(super) fn script(o: &ManifestOptions, plan: &[Wiring], buckets: &[PlannedBucket]) -> String {
     let invoker = o
         .invoker_service_account
         .clone()
@@ -44,13 +45,14 @@ gcloud run services add-iam-policy-binding "$SERVICE" --project "$PROJECT" --reg
     } else {
         PUSH_AUTH_OFF
     });
+    super::buckets::script(&mut s, buckets);
     if plan.iter().any(|w| matches!(w, Wiring::Queue(_))) {
         s.push_str(PUBSUB_AGENT);
     }
     for wiring in plan {
         match wiring {
             Wiring::Queue(name) => queue(&mut s, o, name),
-            Wiring::Storage(name) => storage(&mut s, o, name),
+            Wiring::Storage(name, bucket) => storage(&mut s, o, name, bucket),
             Wiring::Schedule(name, cron) => schedule(&mut s, name, cron),
         }
     }
@@ -129,11 +131,11 @@ gcloud pubsub subscriptions add-iam-policy-binding "{name}" --project "$PROJECT"
     );
 }
 
-fn storage(s: &mut String, o: &ManifestOptions, name: &str) {
+fn storage(s: &mut String, o: &ManifestOptions, name: &str, bucket: &str) {
     let _ = write!(
         s,
         r#"
-# storage `{name}`: Eventarc triggers on bucket `{name}` -> /_nubes/storage/{name}
+# storage `{name}`: Eventarc triggers on bucket `{bucket}` -> /_nubes/storage/{name}
 # (the triggers live in the bucket's location; set STORAGE_LOCATION if it differs from REGION)
 STORAGE_LOCATION="${{STORAGE_LOCATION:-$REGION}}"
 GCS_AGENT="$(gcloud storage service-agent --project "$PROJECT")"
@@ -157,7 +159,7 @@ gcloud projects add-iam-policy-binding "$PROJECT" --member "serviceAccount:$INVO
   gcloud eventarc triggers create "{trigger}" --project "$PROJECT" --location "$STORAGE_LOCATION" \
     --destination-run-service "$SERVICE" --destination-run-region "$REGION" \
     --destination-run-path "/_nubes/storage/{name}" \
-    --event-filters "type=google.cloud.storage.object.v1.{ty}" --event-filters "bucket={name}" \
+    --event-filters "type=google.cloud.storage.object.v1.{ty}" --event-filters "bucket={bucket}" \
     --service-account "$INVOKER"
 fi
 "#

@@ -46,7 +46,12 @@ impl Pipeline {
                 .stdout(Stdio::from(log))
                 .stderr(Stdio::null()),
         );
-        let port = bound_port(dir, "stdout.log", "nubes is serving", Duration::from_secs(20));
+        let port = bound_port(
+            dir,
+            "stdout.log",
+            "nubes is serving",
+            Duration::from_secs(20),
+        );
         Pipeline {
             _process: process,
             port,
@@ -117,7 +122,10 @@ async fn uploads_are_summarised_through_storage_cloudevents() {
     // Two uploads through the PUT route: ASCII (its event goes in headers),
     // and unicode with `+` and spaces.
     let first = ("docs/hello world+1.txt", b"line one\nline two\n".as_slice());
-    let second = ("docs/ünïcode/b+c d.txt", b"no newline at the end".as_slice());
+    let second = (
+        "docs/ünïcode/b+c d.txt",
+        b"no newline at the end".as_slice(),
+    );
     for (key, body) in [first, second] {
         let put = app
             .http
@@ -129,7 +137,10 @@ async fn uploads_are_summarised_through_storage_cloudevents() {
             .unwrap();
         assert_eq!(put.status(), 201, "PUT {key}");
         let answer: Value = put.json().await.unwrap();
-        assert_eq!(answer, json!({"bucket": "uploads", "key": key, "size": body.len()}));
+        assert_eq!(
+            answer,
+            json!({"bucket": "uploads", "key": key, "size": body.len()})
+        );
         // Stored under the bucket's cloud name.
         let raw = stored(&emulator, uploads, key).await;
         assert_eq!(raw.status(), 200, "{key} in {uploads}");
@@ -219,7 +230,9 @@ async fn uploads_are_summarised_through_storage_cloudevents() {
         .json()
         .await
         .unwrap();
-    let fetched = reqwest::get(presigned["url"].as_str().unwrap()).await.unwrap();
+    let fetched = reqwest::get(presigned["url"].as_str().unwrap())
+        .await
+        .unwrap();
     assert_eq!(fetched.status(), 200, "{presigned}");
     assert_eq!(fetched.bytes().await.unwrap(), second.1);
 

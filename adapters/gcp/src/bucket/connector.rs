@@ -120,7 +120,10 @@ mod tests {
     #[test]
     fn the_emulator_host_is_taken_with_or_without_scheme() {
         assert_eq!(emulator_url("127.0.0.1:9023"), "http://127.0.0.1:9023");
-        assert_eq!(emulator_url("http://localhost:9023/"), "http://localhost:9023");
+        assert_eq!(
+            emulator_url("http://localhost:9023/"),
+            "http://localhost:9023"
+        );
         assert_eq!(emulator_url(" https://gcs.test "), "https://gcs.test");
     }
 

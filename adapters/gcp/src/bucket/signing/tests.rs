@@ -151,6 +151,9 @@ async fn without_key_or_metadata_server_signing_says_how_to_enable_it() {
         .await
         .expect_err("no signer off Google Cloud");
     assert_eq!(err.kind(), ErrorKind::Unsupported);
-    assert!(err.message().contains("GOOGLE_APPLICATION_CREDENTIALS"), "{err}");
+    assert!(
+        err.message().contains("GOOGLE_APPLICATION_CREDENTIALS"),
+        "{err}"
+    );
     assert!(err.message().contains("signBlob"), "{err}");
 }
