@@ -20,7 +20,11 @@ fn operator() -> Result<&'static Operator, StatusCode> {
     let bucket = std::env::var("BENCH_BUCKET").unwrap_or_else(|_| "bench".into());
     let mut builder = Gcs::default().bucket(&bucket);
     if let Ok(host) = std::env::var("STORAGE_EMULATOR_HOST") {
-        let endpoint = if host.starts_with("http") { host } else { format!("http://{host}") };
+        let endpoint = if host.starts_with("http") {
+            host
+        } else {
+            format!("http://{host}")
+        };
         builder = builder
             .endpoint(&endpoint)
             .skip_signature()
@@ -34,7 +38,9 @@ fn operator() -> Result<&'static Operator, StatusCode> {
 async fn hello(Path(name): Path<String>) -> Result<String, StatusCode> {
     let op = operator()?;
     let error = |_| StatusCode::BAD_GATEWAY;
-    op.write(&name, format!("hello {name}")).await.map_err(error)?;
+    op.write(&name, format!("hello {name}"))
+        .await
+        .map_err(error)?;
     let body = op.read(&name).await.map_err(error)?;
     Ok(String::from_utf8_lossy(&body.to_vec()).into_owned())
 }
