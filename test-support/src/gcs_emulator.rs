@@ -37,6 +37,15 @@ pub const INSTALL: &str = ".ci/install-gcs.sh (pip install gcp-storage-emulator)
 pub const LAUNCHER: &str = r#"
 import os, socketserver, sys, threading, time
 from gcp_storage_emulator import server
+
+parent = os.getppid()
+
+def exit_with_parent():
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(0)
+
+threading.Thread(target=exit_with_parent, daemon=True).start()
 from gcp_storage_emulator.handlers import objects
 
 _read_data = server._read_data
