@@ -110,10 +110,16 @@ async fn metadata_signer(physical: &str) -> Result<Operator, Error> {
                 "{HOW_TO_SIGN}; no key is set and the metadata server did not name a service account"
             ))
         })?;
-    // Only the metadata server's token: no key file, no gcloud credentials.
+    metadata_operator(physical, &email)
+}
+
+/// An operator whose token is the metadata server's for `email` (no key
+/// file, no gcloud credentials), and whose signer is IAM's `signBlob` as
+/// `email`: the account the token belongs to is the one that signs.
+fn metadata_operator(physical: &str, email: &str) -> Result<Operator, Error> {
     let builder = Gcs::default()
         .bucket(physical)
-        .service_account(&email)
+        .service_account(email)
         .disable_config_load();
     super::connector::build(builder, physical)
 }

@@ -1,7 +1,9 @@
 //! Presigned URLs checked offline: a service-account key generated here
-//! signs, and the signature is verified against the V4 canonical request
-//! rebuilt from the URL by Google's documented rules (no real GCS here, and
-//! the emulator checks no signature).
+//! signs (in-process, or as IAM `signBlob` behind an in-process fake of the
+//! metadata server and IAM Credentials, the Cloud Run path), and every
+//! signature is verified against the V4 canonical request rebuilt from the
+//! URL by Google's documented rules (no real GCS here, and the emulator
+//! checks no signature).
 
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::EncodePrivateKey as _;
@@ -131,6 +133,94 @@ async fn a_tampered_url_does_not_verify() {
     let other = get.url.replace("/a.txt?", "/b.txt?");
     let outcome = std::panic::catch_unwind(|| verify(&other, "GET", "b.txt", &public));
     assert!(outcome.is_err(), "another object's URL must not verify");
+}
+
+/// Google's side of Cloud Run signing, in-process: the metadata server's
+/// token endpoint and IAM Credentials' `signBlob`, which signs with `key`
+/// (the service account's Google-held key). Requests go nowhere else.
+struct FakeGoogle {
+    key: rsa::RsaPrivateKey,
+    calls: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl opendal::HttpTransport for FakeGoogle {
+    async fn fetch(
+        &self,
+        req: http::Request<opendal::Buffer>,
+    ) -> opendal::Result<http::Response<opendal::HttpBody>> {
+        use base64::Engine as _;
+        use rsa::signature::{SignatureEncoding as _, Signer as _};
+        let uri = req.uri().to_string();
+        self.calls.lock().expect("calls").push(uri.clone());
+        let token_path = format!("/computeMetadata/v1/instance/service-accounts/{EMAIL}/token");
+        let sign_blob = format!(
+            "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/{EMAIL}:signBlob"
+        );
+        let (status, body) = if uri.contains(&token_path) {
+            assert_eq!(req.headers()["metadata-flavor"], "Google");
+            let token = serde_json::json!({
+                "access_token": "metadata-token", "expires_in": 3600, "token_type": "Bearer"
+            });
+            (200, token)
+        } else if uri == sign_blob {
+            assert_eq!(req.headers()["authorization"], "Bearer metadata-token");
+            let request: serde_json::Value =
+                serde_json::from_slice(&req.body().to_bytes()).expect("signBlob JSON");
+            let b64 = base64::engine::general_purpose::STANDARD;
+            let payload = b64
+                .decode(request["payload"].as_str().expect("payload"))
+                .expect("base64 payload");
+            let signature = rsa::pkcs1v15::SigningKey::<Sha256>::new(self.key.clone())
+                .sign(&payload)
+                .to_vec();
+            let signed = serde_json::json!({"keyId": "k1", "signedBlob": b64.encode(signature)});
+            (200, signed)
+        } else {
+            (404, serde_json::json!({"error": uri}))
+        };
+        let bytes = opendal::Buffer::from(serde_json::to_vec(&body).expect("json"));
+        let size = bytes.len() as u64;
+        let body = opendal::HttpBody::new(futures_util::stream::iter([Ok(bytes)]), Some(size));
+        Ok(http::Response::builder()
+            .status(status)
+            .body(body)
+            .expect("response"))
+    }
+}
+
+#[tokio::test]
+async fn on_cloud_run_iam_signs_as_the_metadata_servers_account() {
+    let mut rng = rsa::rand_core::OsRng;
+    let key = rsa::RsaPrivateKey::new(&mut rng, 1024).expect("key");
+    let public = key.to_public_key();
+    let calls = std::sync::Arc::default();
+    let transport = opendal::HttpTransporter::new(FakeGoogle {
+        key,
+        calls: std::sync::Arc::clone(&calls),
+    });
+    let op = metadata_operator(BUCKET, EMAIL)
+        .expect("operator")
+        .with_context(opendal::OperationContext::new().with_http_transport(transport));
+    let signing = Signing::Operator(op);
+    let key = "in box/file name+ü%20.txt";
+    for (method, name) in [(PresignMethod::Get, "GET"), (PresignMethod::Put, "PUT")] {
+        let signed = signing
+            .presign(method, key, Duration::from_secs(300))
+            .await
+            .unwrap_or_else(|e| panic!("presign {name}: {e}"));
+        verify(&signed.url, name, key, &public);
+    }
+    let calls = calls.lock().expect("calls").clone();
+    assert!(
+        calls.iter().any(|c| c.ends_with(":signBlob")),
+        "IAM signed: {calls:?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.contains("/computeMetadata/") || c.ends_with(":signBlob")),
+        "only the metadata server and IAM were asked: {calls:?}"
+    );
 }
 
 #[test]
