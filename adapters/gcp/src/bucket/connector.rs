@@ -127,6 +127,22 @@ mod tests {
         assert_eq!(emulator_url(" https://gcs.test "), "https://gcs.test");
     }
 
+    /// The HTTPS client is built on the first request: a build whose
+    /// rustls has no crypto provider would panic there, not fail.
+    #[tokio::test]
+    async fn https_requests_fail_as_errors_not_panics() {
+        let buckets = GcsBuckets::emulator("https://127.0.0.1:1");
+        let bucket = buckets.connect_physical("uploads").expect("connect");
+        let err = bucket.head("a.txt").await.expect_err("nothing listens");
+        assert!(
+            matches!(
+                err.kind(),
+                nubes_core::ErrorKind::Transient | nubes_core::ErrorKind::Platform
+            ),
+            "{err}"
+        );
+    }
+
     #[test]
     fn connecting_does_no_io_and_refuses_bad_names() {
         let buckets = GcsBuckets::emulator("127.0.0.1:1");
