@@ -36,6 +36,10 @@ pub struct OpendalBucket {
 impl OpendalBucket {
     /// The bucket `bucket` (its cloud name, for messages) served by `op`.
     pub fn new(op: Operator, bucket: impl Into<String>) -> Self {
+        // OpenDAL's process-wide HTTP client (reqwest, rustls), installed on
+        // the first bucket's first use rather than by a constructor before
+        // `main`; later calls do nothing.
+        opendal::install_default();
         OpendalBucket {
             op,
             bucket: bucket.into(),
